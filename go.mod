@@ -1,0 +1,3 @@
+module github.com/trellis-studio/trellis
+
+go 1.26.8
