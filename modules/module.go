@@ -83,6 +83,8 @@ type InferContext struct {
 	// Resources lets source modules peek at their data (a file's header).
 	Resources Resources
 	Ctx       context.Context
+	// Vars are the workflow parameters, for expressions that use $name.
+	Vars map[string]any
 }
 
 // Input returns the shape on the named input port (nil when unknown).
