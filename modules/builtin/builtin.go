@@ -1,0 +1,18 @@
+// Package builtin lists the modules that ship with Trellis. The list is
+// explicit: nothing registers itself, so what a build contains is read here.
+package builtin
+
+import (
+	"github.com/trellis-studio/trellis/modules"
+	"github.com/trellis-studio/trellis/modules/transform"
+)
+
+// Modules returns every built-in module, all versions.
+func Modules() []modules.Module {
+	return []modules.Module{
+		transform.SelectColumns{},
+	}
+}
+
+// Registry returns a registry of the built-in modules.
+func Registry() (*modules.Registry, error) { return modules.NewRegistry(Modules()...) }
