@@ -162,8 +162,12 @@ func (fail) Spec() modules.Spec {
 	return spec("fail", []modules.Port{port("in", modules.KindTable)}, []modules.Port{port("out", modules.KindTable)},
 		modules.Param{Name: "why", Label: "Why", Type: modules.ParamString, Help: "message", Default: "boom"})
 }
-func (fail) Infer(ic *modules.InferContext) ([]*modules.Shape, error) { return []*modules.Shape{nil}, nil }
-func (fail) Run(rc *modules.Context) error                            { return modules.ParamErrf("why", "%s", rc.Params.String("why")) }
+func (fail) Infer(ic *modules.InferContext) ([]*modules.Shape, error) {
+	return []*modules.Shape{nil}, nil
+}
+func (fail) Run(rc *modules.Context) error {
+	return modules.ParamErrf("why", "%s", rc.Params.String("why"))
+}
 
 // wait blocks until its context ends or, when a rendezvous is set, until
 // every waiter has arrived — proving branches run at the same time.
@@ -218,7 +222,9 @@ type report struct{}
 func (report) Spec() modules.Spec {
 	return spec("report", []modules.Port{port("in", modules.KindTable)}, []modules.Port{port("out", modules.KindReport)})
 }
-func (report) Infer(ic *modules.InferContext) ([]*modules.Shape, error) { return []*modules.Shape{nil}, nil }
+func (report) Infer(ic *modules.InferContext) ([]*modules.Shape, error) {
+	return []*modules.Shape{nil}, nil
+}
 func (report) Run(rc *modules.Context) error {
 	t, err := rc.Table("in")
 	if err != nil {
