@@ -4,6 +4,8 @@ package builtin
 
 import (
 	"github.com/trellis-studio/trellis/modules"
+	"github.com/trellis-studio/trellis/modules/manipulation"
+	"github.com/trellis-studio/trellis/modules/stats"
 	"github.com/trellis-studio/trellis/modules/transform"
 )
 
@@ -11,6 +13,22 @@ import (
 func Modules() []modules.Module {
 	return []modules.Module{
 		transform.SelectColumns{},
+		transform.EditMetadata{},
+		transform.CleanMissingData{},
+		transform.NormalizeData{},
+		transform.ConvertToIndicatorValues{},
+		transform.GroupDataIntoBins{},
+		transform.PartitionAndSample{},
+
+		manipulation.JoinData{},
+		manipulation.AddRows{},
+		manipulation.AddColumns{},
+		manipulation.RemoveDuplicateRows{},
+		manipulation.SortData{},
+		manipulation.GroupAndAggregate{},
+
+		stats.SummarizeData{},
+		stats.ComputeLinearCorrelation{},
 	}
 }
 

@@ -32,8 +32,10 @@ func TestEverySpec(t *testing.T) {
 				if p.Example == "" {
 					continue
 				}
+				// Examples of text-like parameters are the text itself; others are JSON.
 				raw := map[string]json.RawMessage{p.Name: json.RawMessage(p.Example)}
-				if !json.Valid(raw[p.Name]) {
+				switch p.Type {
+				case modules.ParamString, modules.ParamText, modules.ParamExpression, modules.ParamColumn, modules.ParamChoice:
 					raw[p.Name], _ = json.Marshal(p.Example)
 				}
 				_, errs := modules.NewParams(s.Params, raw, nil)
