@@ -14,6 +14,10 @@ func Modules() []modules.Module {
 	return []modules.Module{
 		transform.SelectColumns{},
 		transform.EditMetadata{},
+		transform.FilterRows{},
+		transform.AddComputedColumn{},
+		transform.ApplyMathOperation{},
+		transform.SplitData{},
 		transform.CleanMissingData{},
 		transform.NormalizeData{},
 		transform.ConvertToIndicatorValues{},
