@@ -26,20 +26,23 @@ Usage:
   trellis run FLOW.json [flags]       run a workflow headless (trellis run -h for flags)
   trellis validate FLOW.json [flags]  check a workflow without running it
   trellis modules [-json]             list the module library
-  trellis serve                       start the server
+  trellis serve [flags]               start the server (trellis serve -h for flags)
+  trellis user add|passwd|list|role   manage users without a browser
+  trellis backup FILE                 write a consistent backup archive of the data directory
+  trellis restore FILE DIR            restore a backup archive into an empty directory
   trellis version                     print the version
 `
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // exitUsage is the exit status for a command line that could not be understood.
 const exitUsage = 2
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
@@ -54,6 +57,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdModules(args[1:], stdout)
 	case "serve":
 		err = cmdServe(ctx, args[1:], stdout, stderr)
+	case "user":
+		err = cmdUser(args[1:], stdin, stdout, stderr)
+	case "backup":
+		err = cmdBackup(args[1:], stdout, stderr)
+	case "restore":
+		err = cmdRestore(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "trellis", version)
 	case "help", "-h", "--help":
@@ -78,7 +87,3 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 type usageError struct{ error }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
-
-func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("the server arrives with the [SERVER] issue; until then use `trellis run FLOW.json` (see README.md)")
-}

@@ -204,7 +204,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	eng := &workflow.Engine{Registry: reg, Resources: res, Workers: f.workers, NodeTimeout: f.timeout}
 	var p *progressPrinter
-	opts := workflow.RunOptions{Vars: vars}
+	// Only what --out asks for (and the final outputs) must outlive the run:
+	// releasing the rest keeps a big run's memory to a few stages.
+	opts := workflow.RunOptions{Vars: vars, Release: true}
+	for _, ref := range outs {
+		opts.Keep = append(opts.Keep, ref.Node)
+	}
 	if f.upTo != "" {
 		opts.Targets = []string{f.upTo}
 	}

@@ -30,6 +30,8 @@ type Engine struct {
 	// NodeTimeout bounds each node's run unless RunOptions says otherwise (0: none).
 	NodeTimeout time.Duration
 	Logger      *slog.Logger
+	// OnNodeDone, when set, hears every node's final status (for metrics).
+	OnNodeDone func(module string, status Status, d time.Duration)
 }
 
 // RunOptions tune one run.
@@ -50,6 +52,11 @@ type RunOptions struct {
 	OnEvent func(Event)
 	// NoCache bypasses reading the cache (results are still stored).
 	NoCache bool
+	// Release drops a node's outputs as soon as every node reading them has
+	// finished, unless the node is listed in Keep — so a headless run over
+	// big data holds two or three stages in memory instead of all of them.
+	Release bool
+	Keep    []string
 }
 
 // Run is the result of running a workflow.
@@ -244,6 +251,14 @@ func (x *execution) schedule(ctx context.Context) {
 			}
 		}
 	}
+	consumers := map[string]int{} // selected nodes still to read each node's outputs
+	for _, id := range x.run.Order {
+		for _, in := range x.plan.Nodes[id].Inputs {
+			if in != nil && x.run.Nodes[in.Node] != nil {
+				consumers[in.Node]++
+			}
+		}
+	}
 	done := make(chan string)
 	sem := make(chan struct{}, workers)
 	var ready []string
@@ -266,6 +281,7 @@ func (x *execution) schedule(ctx context.Context) {
 				}
 				x.finish(nr, status, reason, "")
 				remaining--
+				x.release(id, consumers)
 				for _, d := range x.plan.Nodes[id].Downstream {
 					if x.run.Nodes[d] != nil {
 						if pending[d]--; pending[d] == 0 {
@@ -289,12 +305,29 @@ func (x *execution) schedule(ctx context.Context) {
 		id := <-done
 		running--
 		remaining--
+		x.release(id, consumers)
 		for _, d := range x.plan.Nodes[id].Downstream {
 			if x.run.Nodes[d] != nil {
 				if pending[d]--; pending[d] == 0 {
 					ready = append(ready, d)
 				}
 			}
+		}
+	}
+}
+
+// release drops the outputs of id's inputs that no selected node will read
+// any more, when the run was asked to.
+func (x *execution) release(id string, consumers map[string]int) {
+	if !x.opts.Release {
+		return
+	}
+	for _, in := range x.plan.Nodes[id].Inputs {
+		if in == nil || x.run.Nodes[in.Node] == nil {
+			continue
+		}
+		if consumers[in.Node]--; consumers[in.Node] == 0 && !slices.Contains(x.opts.Keep, in.Node) {
+			x.run.Nodes[in.Node].Outputs = nil
 		}
 	}
 }
@@ -320,6 +353,9 @@ func (x *execution) finish(nr *NodeRun, status Status, msg, param string) {
 	nr.Status, nr.Error, nr.Param = status, msg, param
 	x.mu.Unlock()
 	x.emit(Event{Node: nr.Node, Status: status, Error: msg, Rows: nr.Rows, Duration: nr.Duration})
+	if f := x.engine.OnNodeDone; f != nil {
+		f(x.plan.Nodes[nr.Node].Spec.ID, status, nr.Duration)
+	}
 }
 
 func (x *execution) execNode(ctx context.Context, id string) {

@@ -225,3 +225,18 @@ func TestWorkflowParameterBinding(t *testing.T) {
 		t.Errorf("unknown --set error %v", err)
 	}
 }
+
+func TestReleaseDropsIntermediateOutputs(t *testing.T) {
+	e := &Engine{Registry: testRegistry()}
+	run, plan := mustRun(t, e, sixNodes("1"), RunOptions{Release: true, Keep: []string{"b"}})
+	for _, id := range []string{"src", "a", "c"} {
+		if run.Nodes[id].Outputs != nil {
+			t.Errorf("node %s outputs kept after every consumer finished", id)
+		}
+	}
+	for _, id := range []string{"b", "d", "e"} { // kept, and the sinks
+		if _, err := run.Output(id, "out", plan); err != nil {
+			t.Errorf("node %s: %v", id, err)
+		}
+	}
+}

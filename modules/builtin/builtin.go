@@ -4,6 +4,7 @@ package builtin
 
 import (
 	"github.com/trellis-studio/trellis/modules"
+	"github.com/trellis-studio/trellis/modules/data"
 	"github.com/trellis-studio/trellis/modules/manipulation"
 	"github.com/trellis-studio/trellis/modules/stats"
 	"github.com/trellis-studio/trellis/modules/transform"
@@ -12,6 +13,9 @@ import (
 // Modules returns every built-in module, all versions.
 func Modules() []modules.Module {
 	return []modules.Module{
+		data.ImportData{},
+		data.EnterData{},
+
 		transform.SelectColumns{},
 		transform.EditMetadata{},
 		transform.FilterRows{},

@@ -158,13 +158,21 @@ func (b *timeCB) AppendValue(v any) error {
 	case nil:
 		b.AppendNull()
 	case time.Time:
-		b.Append(v.UnixNano())
+		ns, ok := unixNano(v)
+		if !ok {
+			return fmt.Errorf("timestamp %s is outside the years 1678 to 2261 that a column can hold", v.Format(time.RFC3339))
+		}
+		b.Append(ns)
 	case string:
 		t, err := ParseTime(v)
 		if err != nil {
 			return err
 		}
-		b.Append(t.UnixNano())
+		ns, ok := unixNano(t)
+		if !ok {
+			return fmt.Errorf("timestamp %q is outside the years 1678 to 2261 that a column can hold", v)
+		}
+		b.Append(ns)
 	default:
 		return fmt.Errorf("cannot store %T %v in a timestamp column", v, v)
 	}
