@@ -1,0 +1,182 @@
+// Package server is Trellis's HTTP face: the JSON API the browser designer and
+// applications use, authentication and authorization, and the lifecycle of
+// the process (first run, graceful shutdown). echo is used here and nowhere else.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/trellis-studio/trellis/modules"
+	"github.com/trellis-studio/trellis/storage"
+	"github.com/trellis-studio/trellis/workflow"
+)
+
+// Config is what an operator can set (flags and TRELLIS_* environment variables).
+type Config struct {
+	Addr    string // listen address, default 127.0.0.1:8080
+	DataDir string // store directory, default ./data
+	TLSCert string // certificate and key files; both or neither
+	TLSKey  string
+	// BaseURL is the public URL when behind a proxy (used for links and the host allow-list).
+	BaseURL string
+	// MaxBodyBytes bounds JSON request bodies; MaxUploadBytes bounds dataset uploads.
+	MaxBodyBytes   int64
+	MaxUploadBytes int64
+	// SessionIdle and SessionMax are the idle and absolute session lifetimes.
+	SessionIdle time.Duration
+	SessionMax  time.Duration
+	// ShutdownGrace bounds how long SIGTERM waits for requests and runs.
+	ShutdownGrace time.Duration
+}
+
+// Defaults fills unset fields.
+func (c *Config) Defaults() {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 8 << 20
+	}
+	if c.MaxUploadBytes == 0 {
+		c.MaxUploadBytes = 2 << 30
+	}
+	if c.SessionIdle == 0 {
+		c.SessionIdle = 12 * time.Hour
+	}
+	if c.SessionMax == 0 {
+		c.SessionMax = 7 * 24 * time.Hour
+	}
+	if c.ShutdownGrace == 0 {
+		c.ShutdownGrace = 25 * time.Second
+	}
+}
+
+// TLS reports whether the server terminates TLS itself.
+func (c *Config) TLS() bool { return c.TLSCert != "" }
+
+// Server holds the dependencies of every handler.
+type Server struct {
+	cfg      Config
+	store    *storage.Store
+	registry *modules.Registry
+	engine   *workflow.Engine
+	log      *slog.Logger
+	metrics  *metrics
+	echo     *echo.Echo
+	limits   *loginLimits
+	draining atomic.Bool
+	// secureCookies is true when browsers accept Secure cookies from us:
+	// over TLS, or on localhost, which browsers treat as a secure context.
+	secureCookies bool
+	allowedHosts  map[string]bool
+}
+
+// New builds a server over an open store.
+func New(cfg Config, store *storage.Store, reg *modules.Registry, engine *workflow.Engine, log *slog.Logger) (*Server, error) {
+	cfg.Defaults()
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, errors.New("give both a TLS certificate and a key, or neither")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, store: store, registry: reg, engine: engine, log: log, limits: newLoginLimits()}
+	hosts, loopback, err := allowedHosts(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.allowedHosts = hosts
+	s.secureCookies = cfg.TLS() || loopback
+	s.metrics = newMetrics()
+	engine.OnNodeDone = s.metrics.nodeDone
+	s.echo = echo.New()
+	s.echo.HideBanner, s.echo.HidePort = true, true
+	s.echo.HTTPErrorHandler = s.handleError
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler (for tests and embedding).
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// allowedHosts returns the Host header values accepted when the server is
+// bound to loopback (a defence against DNS rebinding), or nil to accept any.
+func allowedHosts(cfg Config) (map[string]bool, bool, error) {
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return nil, false, fmt.Errorf("listen address %q: %w", cfg.Addr, err)
+	}
+	ip := net.ParseIP(host)
+	loopback := host == "localhost" || (ip != nil && ip.IsLoopback())
+	if !loopback {
+		return nil, false, nil
+	}
+	hosts := map[string]bool{}
+	for _, h := range []string{"localhost", "127.0.0.1", "[::1]"} {
+		hosts[h] = true
+		hosts[h+":"+port] = true
+	}
+	if cfg.BaseURL != "" {
+		u, err := url.Parse(cfg.BaseURL)
+		if err != nil || u.Host == "" {
+			return nil, false, fmt.Errorf("base URL %q is not an absolute URL", cfg.BaseURL)
+		}
+		hosts[u.Host] = true
+	}
+	return hosts, true, nil
+}
+
+// Serve listens and serves until ctx is canceled, then drains: new requests
+// get 503, in-flight requests get ShutdownGrace to finish, runs are canceled
+// and recorded, and the caller closes the store.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if s.cfg.TLS() {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("load TLS certificate: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace)
+	s.draining.Store(true)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	defer cancel()
+	s.shutdownRuns(sctx)
+	err := srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = srv.Close()
+	}
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	return err
+}
