@@ -136,6 +136,10 @@ func (c *client) doHeaders(method, path string, body any, headers map[string]str
 		}
 	}
 	for k, v := range headers {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	rec := httptest.NewRecorder()
