@@ -59,7 +59,7 @@ func (ImportData) Spec() modules.Spec {
 	}
 }
 
-// options reads the parameters; errors are the parameters' faults.
+// importOptions reads the parameters; its errors are their faults.
 func importOptions(p modules.Params) (textOptions, error) {
 	o := textOptions{format: p.String("format")}
 	o.csv.NoHeader = !p.Bool("has_header")
