@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strings"
 
@@ -41,11 +42,19 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 // loopback, so a DNS-rebinding page cannot talk to a local Trellis.
 func (s *Server) checkHost(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.allowedHosts != nil && !s.allowedHosts[strings.ToLower(c.Request().Host)] {
+		if s.allowedHosts != nil && !s.allowedHosts[hostname(c.Request().Host)] {
 			return errf(http.StatusMisdirectedRequest, CodeHostNotAllowed, "host %q is not served here; use localhost or set the public base URL", c.Request().Host)
 		}
 		return next(c)
 	}
+}
+
+// hostname returns the lower-cased host of a Host header, without port or brackets.
+func hostname(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		hostport = h
+	}
+	return strings.ToLower(strings.Trim(hostport, "[]"))
 }
 
 // drain answers 503 once shutdown has begun.

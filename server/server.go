@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -113,10 +114,12 @@ func New(cfg Config, store *storage.Store, reg *modules.Registry, engine *workfl
 // Handler returns the HTTP handler (for tests and embedding).
 func (s *Server) Handler() http.Handler { return s.echo }
 
-// allowedHosts returns the Host header values accepted when the server is
-// bound to loopback (a defence against DNS rebinding), or nil to accept any.
+// allowedHosts returns the host names (without port) accepted in the Host
+// header when the server is bound to loopback — a defence against DNS
+// rebinding, where an attacker's name resolves to 127.0.0.1 — or nil to
+// accept any.
 func allowedHosts(cfg Config) (map[string]bool, bool, error) {
-	host, port, err := net.SplitHostPort(cfg.Addr)
+	host, _, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
 		return nil, false, fmt.Errorf("listen address %q: %w", cfg.Addr, err)
 	}
@@ -125,17 +128,13 @@ func allowedHosts(cfg Config) (map[string]bool, bool, error) {
 	if !loopback {
 		return nil, false, nil
 	}
-	hosts := map[string]bool{}
-	for _, h := range []string{"localhost", "127.0.0.1", "[::1]"} {
-		hosts[h] = true
-		hosts[h+":"+port] = true
-	}
+	hosts := map[string]bool{"localhost": true, "127.0.0.1": true, "::1": true}
 	if cfg.BaseURL != "" {
 		u, err := url.Parse(cfg.BaseURL)
 		if err != nil || u.Host == "" {
 			return nil, false, fmt.Errorf("base URL %q is not an absolute URL", cfg.BaseURL)
 		}
-		hosts[u.Host] = true
+		hosts[strings.ToLower(u.Hostname())] = true
 	}
 	return hosts, true, nil
 }
