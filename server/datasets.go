@@ -10,6 +10,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -205,8 +206,17 @@ func (s *Server) handleDatasetDelete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	vs, err := s.store.DatasetVersions(d.ID)
+	if err != nil {
+		return err
+	}
 	if err := s.store.DeleteDataset(d.ID); err != nil {
 		return err
+	}
+	// Free the memory now rather than when the tables age out. Content
+	// another dataset shares is only parsed again when next previewed.
+	for _, v := range vs {
+		tables.forget(tableKey(v.Format, v.Hash))
 	}
 	s.audit(c, "dataset.delete", d.Name, fmt.Sprintf("%d versions", d.Latest.Number))
 	return c.NoContent(http.StatusNoContent)
@@ -216,12 +226,21 @@ func (s *Server) handleDatasetDelete(c echo.Context) error {
 // designer can address a dataset by what an Import Data node names.
 func (s *Server) dataset(idOrName string) (*storage.Dataset, error) {
 	d, err := s.store.Dataset(idOrName)
-	if errors.Is(err, storage.ErrNotFound) {
-		if byName, nerr := s.store.DatasetByName(idOrName); nerr == nil {
+	if !errors.Is(err, storage.ErrNotFound) {
+		return d, err
+	}
+	// echo leaves a path parameter escaped when the URL's path has a raw
+	// form (RawPath), so the unescaped name is tried as well.
+	names := []string{idOrName}
+	if u, uerr := url.PathUnescape(idOrName); uerr == nil && u != idOrName {
+		names = append(names, u)
+	}
+	for _, name := range names {
+		if byName, nerr := s.store.DatasetByName(name); nerr == nil {
 			return byName, nil
 		}
 	}
-	return d, err
+	return nil, err
 }
 
 // datasetVersion resolves the :id parameter and the version query
@@ -342,12 +361,13 @@ func (s *Server) receiveUpload(c echo.Context, into *storage.Dataset) (*upload, 
 	if err != nil {
 		return nil, uploadErr(body, nil, err)
 	}
+	format = strings.ToLower(format)
 	if format != "" && formatContentType[format] == "" {
 		return nil, fieldErr("format", "format %q is not one of csv, tsv, json", format)
 	}
 	if into == nil && name == "" {
-		name = path.Base(strings.ReplaceAll(filename, `\`, "/"))
-		if filename == "" || name == "." || name == "/" {
+		name = strings.TrimSpace(path.Base(strings.ReplaceAll(filename, `\`, "/")))
+		if filename == "" || name == "." || name == "/" || name == "" {
 			return nil, fieldErr("name", "name the dataset: add ?name= to the URL, or upload a file with a file name")
 		}
 	}
@@ -366,6 +386,9 @@ func (s *Server) receiveUpload(c echo.Context, into *storage.Dataset) (*upload, 
 		format = into.Latest.Format
 	}
 
+	if closer, ok := file.(io.Closer); ok {
+		defer closer.Close()
+	}
 	read := &stickyReader{r: file}
 	hash, size, err := s.store.PutBlob(read)
 	if err != nil {
@@ -385,6 +408,8 @@ func (s *Server) receiveUpload(c echo.Context, into *storage.Dataset) (*upload, 
 // large file is not sent for nothing).
 func (s *Server) checkNewName(name string) error {
 	switch {
+	case name == "" || name != strings.TrimSpace(name):
+		return fieldErr("name", "the dataset name %q is empty or has spaces around it", name)
 	case utf8.RuneCountInString(name) > 200:
 		return fieldErr("name", "the dataset name is longer than 200 characters")
 	case !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
@@ -705,6 +730,16 @@ func (tc *tableCache) insert(ct *cachedTable) {
 	}
 }
 
+// forget drops the entry for key, if any.
+func (tc *tableCache) forget(key string) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if e, ok := tc.byKey[key]; ok {
+		tc.drop(e)
+	}
+}
+
+// remove drops ct, unless another entry has replaced it since.
 func (tc *tableCache) remove(ct *cachedTable) {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()

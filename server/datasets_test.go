@@ -3,14 +3,18 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/trellis-studio/trellis/modules/table"
 	"github.com/trellis-studio/trellis/storage"
 	"github.com/trellis-studio/trellis/workflow"
 )
@@ -94,6 +98,7 @@ func TestDatasetUploadFormats(t *testing.T) {
 	}{
 		{"raw csv named in the query", "?name=loans", loansCSV, nil, "loans", "csv", 3, `[{"name":"id","type":"int"},{"name":"amount","type":"float"},{"name":"grade","type":"string"}]`},
 		{"raw csv named by Content-Disposition", "", loansCSV, map[string]string{"Content-Disposition": `attachment; filename="loans.csv"`}, "loans.csv", "csv", 3, `[{"name":"id","type":"int"},{"name":"amount","type":"float"},{"name":"grade","type":"string"}]`},
+		{"file name with spaces around", "", loansCSV, map[string]string{"Content-Disposition": `attachment; filename=" loans.csv "`}, "loans.csv", "csv", 3, `[{"name":"id","type":"int"},{"name":"amount","type":"float"},{"name":"grade","type":"string"}]`},
 		{"raw tsv by format parameter", "?name=people&format=tsv", tsv, nil, "people", "tsv", 3, `[{"name":"id","type":"int"},{"name":"name","type":"string"}]`},
 		{"raw tsv sniffed", "?name=people", tsv, nil, "people", "tsv", 3, `[{"name":"id","type":"int"},{"name":"name","type":"string"}]`},
 		{"raw json by Content-Type", "?name=flags", jsonArray, map[string]string{"Content-Type": "application/json"}, "flags", "json", 2, `[{"name":"id","type":"int"},{"name":"ok","type":"bool"}]`},
@@ -559,5 +564,122 @@ func TestDatasetDeleteInUse(t *testing.T) {
 	got := decode[datasetJSON](t, c.do(http.MethodGet, "/api/v1/datasets/"+d.ID, nil))
 	if len(got.UsedBy) != 1 || got.UsedBy[0].WorkflowName != "Loan model" {
 		t.Errorf("used_by = %+v, want the workflow", got.UsedBy)
+	}
+}
+
+// TestDatasetUploadLegacyCSRFForm covers a browser without Fetch Metadata
+// that sends its CSRF token as a form field: the CSRF check has parsed the
+// form by the time the handler runs.
+func TestDatasetUploadLegacyCSRFForm(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.login(storage.RoleAuthor)
+	c.fetchSite = ""
+	c.do(http.MethodGet, "/api/v1/me", nil) // sets the CSRF cookie
+	var token string
+	for name, ck := range c.cookies {
+		if strings.Contains(name, "csrf") {
+			token = ck.Value
+		}
+	}
+	if token == "" {
+		t.Fatal("no CSRF cookie was set")
+	}
+	body, ct := multipartBody(t, map[string]string{"_csrf": token, "name": "legacy"}, "legacy.csv", "text/csv", loansCSV)
+	rec := c.upload("", body, map[string]string{"Content-Type": ct, "X-CSRF-Token": ""})
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("upload: %d %s", rec.Code, rec.Body)
+	}
+	if d := decode[datasetJSON](t, rec); d.Name != "legacy" || d.Latest.Rows != 3 {
+		t.Errorf("got %s with %d rows, want legacy with 3", d.Name, d.Latest.Rows)
+	}
+}
+
+func TestDatasetAddressedByName(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.login(storage.RoleAuthor)
+	d := c.mustUpload("my%20loans", loansCSV)
+	if d.Name != "my loans" {
+		t.Fatalf("name %q, want the query unescaped", d.Name)
+	}
+	for _, path := range []string{"/api/v1/datasets/my%20loans", "/api/v1/datasets/MY%20LOANS/statistics"} {
+		if rec := c.do(http.MethodGet, path, nil); rec.Code != 200 {
+			t.Errorf("%s: %d %s", path, rec.Code, rec.Body)
+		}
+	}
+}
+
+func TestDatasetTableCache(t *testing.T) {
+	tc := newTableCache(100, 2)
+	loads := map[string]int{}
+	load := func(key string, err error) func() (*table.Table, error) {
+		return func() (*table.Table, error) {
+			loads[key]++
+			return table.Empty(table.Schema{{Name: key, Type: table.Int}}), err
+		}
+	}
+	get := func(key string, size int64) {
+		t.Helper()
+		ct, err := tc.get(key, size, load(key, nil))
+		if err != nil || ct.table.Field(0).Name != key {
+			t.Fatalf("get %s: %v", key, err)
+		}
+	}
+	get("a", 10)
+	get("a", 10)
+	get("b", 10)
+	get("c", 10) // a is the least recently used and goes: at most 2 entries
+	get("b", 10)
+	get("a", 10)
+	get("huge", 40) // costs twice its size: b, the least recent, goes to make room
+	get("huge", 40)
+	get("b", 10)
+	get("too big", 1000) // never kept
+	get("too big", 1000)
+	want := map[string]int{"a": 2, "b": 2, "c": 1, "huge": 1, "too big": 2}
+	if fmt.Sprint(loads) != fmt.Sprint(want) {
+		t.Errorf("loads = %v, want %v", loads, want)
+	}
+
+	failure := errors.New("disk on fire")
+	if _, err := tc.get("bad", 1, load("bad", failure)); !errors.Is(err, failure) {
+		t.Fatalf("failed load: %v", err)
+	}
+	get("bad", 1) // a failure is not kept
+	if loads["bad"] != 2 {
+		t.Errorf("bad loaded %d times, want 2", loads["bad"])
+	}
+}
+
+func TestDatasetTableCacheLoadsOnce(t *testing.T) {
+	tc := newTableCache(1<<20, 4)
+	var loads atomic.Int32
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			tc.get("k", 1, func() (*table.Table, error) {
+				loads.Add(1)
+				<-release
+				return table.Empty(nil), nil
+			})
+		})
+	}
+	close(release)
+	wg.Wait()
+	if n := loads.Load(); n != 1 {
+		t.Errorf("loaded %d times by concurrent callers, want once", n)
+	}
+}
+
+// TestDatasetPreviewColdCache previews a version whose table is not cached,
+// as after a restart: it is parsed from the stored blob.
+func TestDatasetPreviewColdCache(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.login(storage.RoleAuthor)
+	d := c.mustUpload("loans", loansCSV)
+	tables.forget(tableKey(d.Latest.Format, d.Latest.Hash))
+	rec := c.do(http.MethodGet, "/api/v1/datasets/"+d.ID+"/preview?limit=1", nil)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"data":[[1,1000.5,"A"]]`) {
+		t.Errorf("%d %s", rec.Code, rec.Body)
 	}
 }

@@ -19,11 +19,13 @@ import (
 // message for people, and the field or node at fault. Every error a client
 // sees has this shape.
 type Error struct {
-	Status   int                `json:"-"`
-	Code     string             `json:"code"`
-	Message  string             `json:"message"`
-	Field    string             `json:"field,omitempty"`
-	Node     string             `json:"node,omitempty"`
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+	Node    string `json:"node,omitempty"`
+	// Revision is the current revision, on a conflicting save.
+	Revision int                `json:"revision,omitempty"`
 	Problems []workflow.Problem `json:"problems,omitempty"`
 }
 
@@ -40,6 +42,7 @@ const (
 	CodeForbidden        = "forbidden"
 	CodeCSRF             = "csrf_failed"
 	CodeNotFound         = "not_found"
+	CodeGone             = "gone"
 	CodeMethod           = "method_not_allowed"
 	CodeConflict         = "conflict"
 	CodeExists           = "already_exists"

@@ -278,12 +278,12 @@ func numericStats(st *ColumnStats, vals []float64, ints bool) {
 	for _, v := range vals {
 		ss += (v - mean) * (v - mean)
 	}
-	std := 0.0
+	st.Mean = &mean
+	// The sample standard deviation, as pandas reports it; one value has none.
 	if len(vals) > 1 {
-		std = math.Sqrt(ss / float64(len(vals)-1)) // sample standard deviation, as pandas reports
+		st.Std = floatPtr(math.Sqrt(ss / float64(len(vals)-1)))
 	}
 	slices.Sort(vals)
-	st.Mean, st.Std = &mean, &std
 	st.Min, st.Max = floatPtr(vals[0]), floatPtr(vals[len(vals)-1])
 	st.Q1, st.Median, st.Q3 = floatPtr(quantile(vals, 0.25)), floatPtr(quantile(vals, 0.5)), floatPtr(quantile(vals, 0.75))
 

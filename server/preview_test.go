@@ -96,6 +96,15 @@ func TestPreviewColumnStats(t *testing.T) {
 			},
 		},
 		{
+			name: "one value has no deviation",
+			give: table.NewInts([]int64{5}, nil),
+			want: ColumnStats{
+				Count: 1, Unique: 1,
+				Mean: f(5), Min: f(5), Q1: f(5), Median: f(5), Q3: f(5), Max: f(5),
+				Mode: "5", Histogram: []Bin{numBin(5, 6, 1)},
+			},
+		},
+		{
 			name: "all null",
 			give: table.NewFloats([]float64{0, 0}, nulls(2, 0, 1)),
 			want: ColumnStats{Missing: 2},

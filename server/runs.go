@@ -43,20 +43,6 @@ const (
 // shutdownMessage is recorded on runs that shutdown canceled.
 const shutdownMessage = "canceled because the server shut down"
 
-// managers holds each Server's run manager. It stands in for a field of
-// Server (created in New) so that this file owns the whole run lifecycle;
-// see runs().
-var managers sync.Map // *Server → *runManager
-
-// runs returns the server's run manager, creating it on first use.
-func (s *Server) runs() *runManager {
-	if m, ok := managers.Load(s); ok {
-		return m.(*runManager)
-	}
-	m, _ := managers.LoadOrStore(s, newRunManager(s))
-	return m.(*runManager)
-}
-
 // runManager starts runs in the background, keeps the state of live runs for
 // status queries and event streams, persists their progress, and keeps the
 // output values of recent runs in memory.
@@ -75,19 +61,30 @@ func newRunManager(s *Server) *runManager {
 	return &runManager{s: s, heartbeat: 15 * time.Second, live: map[string]*liveRun{}}
 }
 
-// get returns a run that is in memory: running, or finished recently.
+// get returns a run that is in memory: running, or finished recently. A
+// finished run looked at becomes the most recent, so the outputs someone is
+// paging through are the last to leave memory.
 func (m *runManager) get(id string) *liveRun {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if lr := m.live[id]; lr != nil {
 		return lr
 	}
-	for _, lr := range m.recent {
+	for i, lr := range m.recent {
 		if lr.id == id {
+			m.recent = append(slices.Delete(m.recent, i, i+1), lr)
 			return lr
 		}
 	}
 	return nil
+}
+
+// forgetWorkflow drops the finished runs of a deleted workflow from memory,
+// as the store has dropped them.
+func (m *runManager) forgetWorkflow(id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.recent = slices.DeleteFunc(m.recent, func(lr *liveRun) bool { return lr.workflowID == id })
 }
 
 // liveRun is a run this process started. Fields above mu never change once
@@ -173,7 +170,7 @@ func (s *Server) handleRunStart(c echo.Context) error {
 	if len(plan.Problems) > 0 {
 		return &workflow.ValidationError{Problems: plan.Problems}
 	}
-	lr, err := s.runs().start(c.Param("id"), rev, currentUser(c).Username, plan, targets)
+	lr, err := s.runs.start(c.Param("id"), rev, currentUser(c).Username, plan, targets)
 	if err != nil {
 		return err
 	}
@@ -315,11 +312,25 @@ func (m *runManager) execute(ctx context.Context, lr *liveRun) {
 		}
 	}()
 	run, err := m.s.engine.Execute(ctx, lr.plan, workflow.RunOptions{
-		Vars: lr.plan.Vars, Targets: lr.targets, OnEvent: lr.onEvent,
+		Vars: lr.plan.Vars, Targets: lr.targets, OnEvent: lr.onEvent, OnNodeResult: lr.onNodeResult,
 	})
 	close(stop)
 	<-flushed
 	m.finish(lr, run, err)
+}
+
+// onNodeResult keeps a finished node's outputs and logs, so they can be
+// looked at while the rest of the run goes on.
+func (lr *liveRun) onNodeResult(res *workflow.NodeRun) {
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	nr := lr.nodes[res.Node]
+	if nr == nil {
+		nr = &workflow.NodeRun{Node: res.Node}
+		lr.nodes[res.Node] = nr
+	}
+	nr.Outputs, nr.Logs, nr.Param, nr.State = res.Outputs, res.Logs, res.Param, res.State
+	nr.Executed, nr.CacheKey = res.Executed, res.CacheKey
 }
 
 // onEvent follows the engine's events: node statuses for queries and the
@@ -589,7 +600,7 @@ func (m *runManager) abandon(lr *liveRun) {
 // each to record its final state; a run that does not stop in time is
 // recorded as canceled anyway. No run is left "running" in the store.
 func (s *Server) shutdownRuns(ctx context.Context) {
-	m := s.runs()
+	m := s.runs
 	m.mu.Lock()
 	m.closed = true
 	var live []*liveRun
@@ -733,7 +744,7 @@ func (s *Server) lastRun(workflowID string) (*runJSON, error) {
 // runSummary shows a listed run, with the live status when it is running:
 // the store lags behind by up to flushInterval.
 func (s *Server) runSummary(r *storage.Run) runJSON {
-	if lr := s.runs().get(r.ID); lr != nil {
+	if lr := s.runs.get(r.ID); lr != nil {
 		return lr.view(false)
 	}
 	return runView(r, false)
@@ -760,7 +771,7 @@ func (s *Server) handleRunList(c echo.Context) error {
 }
 
 func (s *Server) handleRunGet(c echo.Context) error {
-	if lr := s.runs().get(c.Param("id")); lr != nil {
+	if lr := s.runs.get(c.Param("id")); lr != nil {
 		return c.JSON(http.StatusOK, lr.view(true))
 	}
 	r, err := s.store.Run(c.Param("id"))
@@ -775,7 +786,7 @@ func (s *Server) handleRunGet(c echo.Context) error {
 // had already finished, which is not an error for a cancel racing the end.
 func (s *Server) handleRunCancel(c echo.Context) error {
 	id := c.Param("id")
-	if lr := s.runs().get(id); lr != nil {
+	if lr := s.runs.get(id); lr != nil {
 		v := lr.view(true)
 		if v.Status.Done() {
 			return c.JSON(http.StatusOK, v)
@@ -801,7 +812,7 @@ type nodeLogsJSON struct {
 func (s *Server) handleRunNodeLogs(c echo.Context) error {
 	id, node := c.Param("id"), c.Param("node")
 	var nr *workflow.NodeRun
-	if lr := s.runs().get(id); lr != nil {
+	if lr := s.runs.get(id); lr != nil {
 		lr.mu.Lock()
 		if n := lr.nodes[node]; n != nil {
 			cp := *n
@@ -922,7 +933,7 @@ func (lr *liveRun) tableColumns(ref workflow.PortRef, t *table.Table) []ColumnPr
 
 // errOutputGone says that an output's full value has left memory.
 func errOutputGone(runID string, ref workflow.PortRef) error {
-	return errf(http.StatusGone, CodeNotFound,
+	return errf(http.StatusGone, CodeGone,
 		"the full output %s of run %s is no longer in memory (the server restarted or newer runs took its place) and only its first %d rows were kept; run the workflow again — unchanged nodes come from the cache",
 		ref, runID, previewRows)
 }
@@ -943,8 +954,8 @@ func (lr *liveRun) output(ref workflow.PortRef) (any, modules.PortKind, error) {
 	}
 	kind := pn.Spec.Outputs[i].Kind
 	switch {
-	case !lr.status.Done():
-		return nil, kind, errf(http.StatusConflict, CodeConflict, "run %s is still %s; its outputs can be seen when it ends", lr.id, lr.status)
+	case !lr.status.Done() && nr.Outputs == nil:
+		return nil, kind, errf(http.StatusConflict, CodeConflict, "node %q of run %s is %s; its outputs can be seen when it is done", ref.Node, lr.id, nr.Status)
 	case nr.Outputs == nil && lr.errMsg == shutdownMessage:
 		return nil, kind, errOutputGone(lr.id, ref)
 	case nr.Outputs == nil:
@@ -962,7 +973,7 @@ func (s *Server) handleRunOutputPreview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if lr := s.runs().get(id); lr != nil {
+	if lr := s.runs.get(id); lr != nil {
 		v, kind, err := lr.output(ref)
 		if err != nil {
 			return err
@@ -1033,7 +1044,7 @@ func pageParams(c echo.Context) (offset, limit int, err error) {
 func (s *Server) handleRunOutputDownload(c echo.Context) error {
 	id := c.Param("id")
 	ref := workflow.PortRef{Node: c.Param("node"), Port: c.Param("port")}
-	lr := s.runs().get(id)
+	lr := s.runs.get(id)
 	if lr == nil {
 		if _, err := s.storedOutput(id, ref); err != nil {
 			return err

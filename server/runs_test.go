@@ -15,6 +15,7 @@ import (
 
 	"github.com/trellis-studio/trellis/modules"
 	"github.com/trellis-studio/trellis/modules/builtin"
+	"github.com/trellis-studio/trellis/modules/table"
 	"github.com/trellis-studio/trellis/storage"
 	"github.com/trellis-studio/trellis/workflow"
 )
@@ -76,7 +77,7 @@ func withGate(ts *testServer, stubborn bool) gate {
 		default:
 			close(g.release)
 		}
-		ts.srv.runs().wg.Wait() // before the store closes
+		ts.srv.runs.wg.Wait() // before the store closes
 	})
 	return g
 }
@@ -158,6 +159,8 @@ func readSSE(r io.Reader, stop func(sseMessage) bool) (msgs []sseMessage, commen
 	for sc.Scan() {
 		line := sc.Text()
 		switch {
+		case line == "" && cur.event == "" && cur.data == "":
+			// The end of a comment (keep-alive): no event.
 		case line == "":
 			msgs = append(msgs, cur)
 			if stop != nil && stop(cur) {
@@ -230,7 +233,7 @@ func openEvents(t *testing.T, ctx context.Context, url, token string, headers ma
 func TestRunEventsLive(t *testing.T) {
 	ts := newTestServer(t)
 	g := withGate(ts, false)
-	ts.srv.runs().heartbeat = 20 * time.Millisecond
+	ts.srv.runs.heartbeat = 20 * time.Millisecond
 	hs := httptest.NewServer(ts.srv.Handler())
 	defer hs.Close()
 	c := ts.login(storage.RoleAuthor)
@@ -289,7 +292,7 @@ func TestRunEventsLive(t *testing.T) {
 func TestRunEventsHeartbeatAndDisconnect(t *testing.T) {
 	ts := newTestServer(t)
 	withGate(ts, false)
-	ts.srv.runs().heartbeat = 10 * time.Millisecond
+	ts.srv.runs.heartbeat = 10 * time.Millisecond
 	hs := httptest.NewServer(ts.srv.Handler())
 	defer hs.Close()
 	c := ts.login(storage.RoleAuthor)
@@ -305,7 +308,7 @@ func TestRunEventsHeartbeatAndDisconnect(t *testing.T) {
 	if sc.Text() != ": keep-alive" {
 		t.Fatal("no keep-alive comment on an idle stream")
 	}
-	lr := ts.srv.runs().get(run.ID)
+	lr := ts.srv.runs.get(run.ID)
 	cancel()
 	res.Body.Close()
 	deadline := time.Now().Add(5 * time.Second)
@@ -357,7 +360,7 @@ func TestRunEventsFinished(t *testing.T) {
 	}
 
 	// After a restart the run is replayed from the store.
-	managers.Delete(ts.srv)
+	ts.srv.runs = newRunManager(ts.srv)
 	res = c.do(http.MethodGet, "/api/v1/runs/"+run.ID+"/events", nil)
 	msgs, _ = readSSE(res.Body, nil)
 	if final := finalRun(t, msgs); final.Status != workflow.StatusSucceeded || len(nodeEvents(t, msgs)) != 3 || final.OutputsInMemory {
@@ -463,7 +466,7 @@ func TestRunFailedNodeAndLogs(t *testing.T) {
 	}
 
 	// Logs outlive the process: they are stored with the run.
-	managers.Delete(ts.srv)
+	ts.srv.runs = newRunManager(ts.srv)
 	res = c.do(http.MethodGet, "/api/v1/runs/"+done.ID+"/nodes/filter/logs", nil)
 	if stored := decode[nodeLogsJSON](t, res); len(stored.Lines) != len(logs.Lines) {
 		t.Errorf("stored logs = %+v, want %d lines", stored, len(logs.Lines))
@@ -480,6 +483,21 @@ func TestRunCancel(t *testing.T) {
 
 	if res := c.do(http.MethodDelete, "/api/v1/workflows/"+w.ID, nil); res.Code != http.StatusConflict {
 		t.Errorf("delete a workflow while it runs: %d %s, want 409", res.Code, res.Body)
+	}
+	// Node statuses reach the store in batches while the run goes on.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r, err := ts.store.Run(run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status == workflow.StatusRunning && r.Nodes["wait"].Status == workflow.StatusRunning {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the store still has run %s %v while it runs", r.Status, r.Nodes["wait"].Status)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if res := ts.login(storage.RoleViewer).do(http.MethodPost, "/api/v1/runs/"+run.ID+"/cancel", nil); res.Code != http.StatusForbidden {
 		t.Errorf("viewer cancel: %d, want 403", res.Code)
@@ -533,6 +551,41 @@ func TestRunListAndLastRun(t *testing.T) {
 	ws := decode[[]workflowJSON](t, c.do(http.MethodGet, "/api/v1/workflows", nil))
 	if len(ws) != 1 || ws[0].LastRun == nil || ws[0].LastRun.ID != second.ID || ws[0].LastRun.Status != workflow.StatusSucceeded {
 		t.Errorf("workflow list = %+v, want the last run", ws)
+	}
+
+	// Deleting the workflow deletes its runs, from memory too.
+	if res := c.do(http.MethodDelete, "/api/v1/workflows/"+w.ID, nil); res.Code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", res.Code, res.Body)
+	}
+	if res := c.do(http.MethodGet, "/api/v1/runs/"+first.ID, nil); res.Code != http.StatusNotFound {
+		t.Errorf("run of a deleted workflow: %d, want 404", res.Code)
+	}
+}
+
+func TestRunMemoryBounds(t *testing.T) {
+	tests := []struct {
+		name  string
+		sizes []int64
+		want  []string
+	}{
+		{"by count", make([]int64, recentRunCount+2), runIDs(2, recentRunCount+2)},
+		{"by size", []int64{recentRunBytes / 2, recentRunBytes / 2, 1}, []string{"r1", "r2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newRunManager(nil)
+			for i, size := range tt.sizes {
+				m.recent = append(m.recent, &liveRun{id: fmt.Sprintf("r%d", i), size: size})
+			}
+			m.evictLocked()
+			var got []string
+			for _, lr := range m.recent {
+				got = append(got, lr.id)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("kept %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 
@@ -607,7 +660,7 @@ func TestRunOutputsAfterRestart(t *testing.T) {
 	run := waitRun(t, c, startRun(t, c, w.ID, nil).ID, runDone)
 	base := "/api/v1/runs/" + run.ID + "/nodes/filter/outputs/results"
 
-	managers.Delete(ts.srv) // as after a restart: only the stored previews remain
+	ts.srv.runs = newRunManager(ts.srv) // as after a restart: only the stored previews remain
 	res := c.do(http.MethodGet, base+"?offset=90&limit=10", nil)
 	out := decode[outputJSON](t, res)
 	if res.Code != http.StatusOK || out.Source != "stored" || out.Table.Rows != 250 || len(out.Table.Data) != 10 || out.Table.Data[0][0] != "p90" || !out.Table.Truncated {
@@ -665,7 +718,7 @@ func TestShutdownRuns(t *testing.T) {
 			}
 			// A stubborn module finishing late changes nothing stored.
 			close(g.release)
-			ts.srv.runs().wg.Wait()
+			ts.srv.runs.wg.Wait()
 			if again, _ := ts.store.Run(run.ID); again.Status != workflow.StatusCanceled {
 				t.Errorf("after the module returned the run is %s", again.Status)
 			}
@@ -675,4 +728,101 @@ func TestShutdownRuns(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runIDs returns r<from> … r<to-1>.
+func runIDs(from, to int) []string {
+	var ids []string
+	for i := from; i < to; i++ {
+		ids = append(ids, fmt.Sprintf("r%d", i))
+	}
+	return ids
+}
+
+// reporter is a test module whose outputs are a report, a fitted transform
+// and a trained model: the kinds a table preview does not cover.
+type reporter struct{}
+
+func (reporter) Spec() modules.Spec {
+	return modules.Spec{
+		ID: "test_reporter", Version: 1, Name: "Test Reporter", Category: modules.CategoryEvaluate,
+		Summary: "Makes a report, a transform and a model.", Help: "For tests of output previews.",
+		Outputs: []modules.Port{
+			{Name: "report", Label: "Report", Kind: modules.KindReport},
+			{Name: "transform", Label: "Transform", Kind: modules.KindTransform},
+			{Name: "model", Label: "Model", Kind: modules.KindTrainedModel},
+		},
+	}
+}
+
+func (reporter) Infer(*modules.InferContext) ([]*modules.Shape, error) { return nil, nil }
+
+func (reporter) Run(rc *modules.Context) error {
+	scores := table.MustNew(table.Schema{{Name: "label", Type: table.String}, {Name: "count", Type: table.Int}},
+		table.NewStrings([]string{"yes", "no"}, nil), table.NewInts([]int64{7, 3}, nil))
+	rc.SetOutput("report", &modules.Report{Title: "Evaluation", Sections: []modules.ReportSection{
+		{Title: "Metrics", Metrics: []modules.Metric{{Name: "accuracy", Value: 0.9}}, Table: scores},
+		{Title: "ROC", SVG: "<svg></svg>"},
+	}})
+	rc.SetOutput("transform", fakeTransform{})
+	rc.SetOutput("model", fakeModel{})
+	return nil
+}
+
+type fakeTransform struct{}
+
+func (fakeTransform) Apply(_ context.Context, t *table.Table) (*table.Table, error) { return t, nil }
+func (fakeTransform) Describe() string                                              { return "subtracts the means" }
+func (fakeTransform) MarshalJSON() ([]byte, error)                                  { return []byte(`{"means":[1.5]}`), nil }
+
+type fakeModel struct{}
+
+func (fakeModel) Task() modules.Task                                            { return modules.TaskBinary }
+func (fakeModel) Algorithm() string                                             { return "always_yes" }
+func (fakeModel) Score(_ context.Context, t *table.Table) (*table.Table, error) { return t, nil }
+func (fakeModel) MarshalJSON() ([]byte, error)                                  { return []byte(`{"bias":1}`), nil }
+
+func TestRunOutputKinds(t *testing.T) {
+	ts := newTestServer(t)
+	reg, err := modules.NewRegistry(append(builtin.Modules(), reporter{})...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.srv.registry, ts.srv.engine.Registry = reg, reg
+	c := ts.login(storage.RoleAuthor)
+	w := createWorkflow(t, c, &workflow.Workflow{Format: 1, Name: "Report",
+		Nodes: []workflow.Node{{ID: "eval", Module: "test_reporter", Version: 1}}})
+	run := waitRun(t, c, startRun(t, c, w.ID, nil).ID, runDone)
+	base := "/api/v1/runs/" + run.ID + "/nodes/eval/outputs/"
+
+	check := func(t *testing.T, out outputJSON) {
+		t.Helper()
+		r := out.Report
+		if r == nil || r.Title != "Evaluation" || len(r.Sections) != 2 || r.Sections[0].Metrics[0].Value != 0.9 ||
+			r.Sections[0].Table == nil || r.Sections[0].Table.Rows != 2 || r.Sections[1].SVG != "<svg></svg>" {
+			t.Errorf("report preview = %+v", r)
+		}
+	}
+	check(t, decode[outputJSON](t, c.do(http.MethodGet, base+"report", nil)))
+	tr := decode[outputJSON](t, c.do(http.MethodGet, base+"transform", nil)).Model
+	if tr == nil || tr.Description != "subtracts the means" || string(tr.State) != `{"means":[1.5]}` {
+		t.Errorf("transform preview = %+v", tr)
+	}
+	m := decode[outputJSON](t, c.do(http.MethodGet, base+"model", nil)).Model
+	if m == nil || m.Algorithm != "always_yes" || m.Task != modules.TaskBinary || !m.Trained || string(m.State) != `{"bias":1}` {
+		t.Errorf("model preview = %+v", m)
+	}
+	res := c.do(http.MethodGet, base+"model/download", nil)
+	if res.Code != http.StatusOK || res.Header().Get("Content-Type") != "application/json" || strings.TrimSpace(res.Body.String()) != `{
+  "bias": 1
+}` {
+		t.Errorf("model download: %d %q %s", res.Code, res.Header().Get("Content-Type"), res.Body)
+	}
+
+	ts.srv.runs = newRunManager(ts.srv) // the stored previews have the same shape
+	stored := decode[outputJSON](t, c.do(http.MethodGet, base+"report", nil))
+	if stored.Source != "stored" {
+		t.Errorf("source = %q, want stored", stored.Source)
+	}
+	check(t, stored)
 }

@@ -79,6 +79,7 @@ type Server struct {
 	metrics  *metrics
 	echo     *echo.Echo
 	limits   *loginLimits
+	runs     *runManager
 	draining atomic.Bool
 	// secureCookies is true when browsers accept Secure cookies from us:
 	// over TLS, or on localhost, which browsers treat as a secure context.
@@ -103,6 +104,7 @@ func New(cfg Config, store *storage.Store, reg *modules.Registry, engine *workfl
 	s.allowedHosts = hosts
 	s.secureCookies = cfg.TLS() || loopback
 	s.metrics = newMetrics()
+	s.runs = newRunManager(s)
 	engine.OnNodeDone = s.metrics.nodeDone
 	s.echo = echo.New()
 	s.echo.HideBanner, s.echo.HidePort = true, true

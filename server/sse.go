@@ -115,6 +115,12 @@ func (lr *liveRun) subscribe(lastID int64) ([]sseEvent, *subscriber) {
 		replay = lr.stateEventsLocked()
 	}
 	if lr.closed {
+		// Every stream ends with the final run event, even for a client
+		// that reconnects having seen it (state events share its id).
+		if len(replay) == 0 {
+			state := lr.stateEventsLocked()
+			replay = state[len(state)-1:]
+		}
 		return replay, nil
 	}
 	sub := &subscriber{ch: make(chan sseEvent, subscriberBuffer)}
@@ -175,7 +181,7 @@ func storedEvents(r *storage.Run) []sseEvent {
 func (s *Server) handleRunEvents(c echo.Context) error {
 	id := c.Param("id")
 	lastID, _ := strconv.ParseInt(strings.TrimSpace(c.Request().Header.Get("Last-Event-ID")), 10, 64)
-	m := s.runs()
+	m := s.runs
 	lr := m.get(id)
 	var stored []sseEvent
 	if lr == nil {

@@ -67,7 +67,8 @@ func (s *Server) handleWorkflowList(c echo.Context) error {
 	out := make([]workflowJSON, len(ws))
 	for i, w := range ws {
 		out[i] = workflowView(w)
-		if out[i].LastRun, err = s.lastRun(w.ID); err != nil {
+		// A workflow deleted since the listing read it just shows no run.
+		if out[i].LastRun, err = s.lastRun(w.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
 	}
@@ -81,7 +82,7 @@ func (s *Server) handleWorkflowCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	doc, err := newDocument(body)
+	doc, err := newDocument(c, body)
 	if err != nil {
 		return err
 	}
@@ -158,6 +159,7 @@ func (s *Server) saveConflict(c echo.Context, id string, base int) error {
 		"workflow %q is at revision %d (saved by %s at %s) but this edit started from revision %d; reload the latest revision or save a copy",
 		latest.Name, latest.Revision, latest.UpdatedBy, latest.Updated.Format(time.RFC3339), base)
 	e.Field = "If-Match"
+	e.Revision = latest.Revision
 	return e
 }
 
@@ -170,6 +172,7 @@ func (s *Server) handleWorkflowDelete(c echo.Context) error {
 	if err := s.store.DeleteWorkflow(id); err != nil {
 		return err
 	}
+	s.runs.forgetWorkflow(id)
 	s.audit(c, "workflow.delete", id, w.Name)
 	return c.NoContent(http.StatusNoContent)
 }
@@ -480,23 +483,29 @@ func readDocumentBytes(r io.Reader) ([]byte, error) {
 }
 
 // newDocument reads a create request: {"name": "..."} (optionally with a
-// description) makes an empty workflow; anything else must be a document.
-func newDocument(body []byte) (*workflow.Workflow, error) {
+// description) makes an empty workflow; anything with "format", "nodes" or
+// "edges" must be a whole document.
+func newDocument(c echo.Context, body []byte) (*workflow.Workflow, error) {
 	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(body, &keys); err == nil && keys["format"] == nil && keys["nodes"] == nil {
-		var req struct {
-			Name        string `json:"name"`
-			Description string `json:"description"`
-		}
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err == nil {
-			doc := &workflow.Workflow{Format: workflow.FormatVersion, Name: strings.TrimSpace(req.Name),
-				Description: req.Description, Nodes: []workflow.Node{}, Edges: []workflow.Edge{}}
-			return doc, checkName(doc.Name)
-		}
+	if json.Unmarshal(body, &keys) != nil || keys["format"] != nil || keys["nodes"] != nil || keys["edges"] != nil {
+		return parseDocument(body)
 	}
-	return parseDocument(body)
+	var req struct {
+		Name        string `json:"name"`
+		Description string `json:"description"`
+	}
+	// decodeJSON is the one strict decoder of request bodies; give it the
+	// bytes already read.
+	c.Request().Body = io.NopCloser(bytes.NewReader(body))
+	if err := decodeJSON(c, &req); err != nil {
+		return nil, err
+	}
+	doc := &workflow.Workflow{Format: workflow.FormatVersion, Name: strings.TrimSpace(req.Name),
+		Description: req.Description, Nodes: []workflow.Node{}, Edges: []workflow.Edge{}}
+	if err := checkName(doc.Name); err != nil {
+		return nil, err
+	}
+	return doc, nil
 }
 
 // parseDocument decodes a workflow document with workflow.Parse's strict

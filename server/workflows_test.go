@@ -160,6 +160,16 @@ func TestWorkflowCreateMalformed(t *testing.T) {
 			wantCode: CodeInvalidField, wantField: "nodes.position.x", wantMsg: "line 3",
 		},
 		{
+			name:     "empty workflow with an unknown field",
+			give:     `{"name": "x", "colour": "red"}`,
+			wantCode: CodeInvalidJSON, wantField: "colour", wantMsg: "colour",
+		},
+		{
+			name:     "empty workflow without a name",
+			give:     `{"description": "x"}`,
+			wantCode: CodeInvalidField, wantField: "name", wantMsg: "name",
+		},
+		{
 			name:     "no format",
 			give:     `{"name": "x", "nodes": [], "edges": []}`,
 			wantCode: CodeInvalidField, wantField: "format", wantMsg: "format",
@@ -303,7 +313,7 @@ func TestRevisionListGetDiff(t *testing.T) {
 		t.Errorf("revisions = %+v, want 2 then 1 without documents", revs)
 	}
 	rev := decode[revisionJSON](t, c.do(http.MethodGet, "/api/v1/workflows/"+w.ID+"/revisions/1", nil))
-	if rev.Number != 1 || string(rev.Document.Nodes[1].Params["expression"]) != `"age > 25"` {
+	if rev.Number != 1 || jsonString(t, rev.Document.Nodes[1].Params["expression"]) != "age > 25" {
 		t.Errorf("revision 1 = %+v", rev)
 	}
 	if res := c.do(http.MethodGet, "/api/v1/workflows/"+w.ID+"/revisions/9", nil); res.Code != http.StatusNotFound {
@@ -322,7 +332,7 @@ func TestRevisionListGetDiff(t *testing.T) {
 		t.Fatalf("diff = %s", res.Body)
 	}
 	filter, summary := d.NodesChanged[0], d.NodesChanged[1]
-	if filter.Node != "filter" || len(filter.Params) != 1 || filter.Params[0].Name != "expression" || string(filter.Params[0].To) != `"age > 40"` {
+	if filter.Node != "filter" || len(filter.Params) != 1 || filter.Params[0].Name != "expression" || jsonString(t, filter.Params[0].To) != "age > 40" {
 		t.Errorf("filter change = %+v", filter)
 	}
 	if summary.Node != "summary" || summary.Position == nil || summary.Position.To.X != 300 || summary.Params != nil {
@@ -371,4 +381,14 @@ func TestWorkflowValidate(t *testing.T) {
 	if v := decode[validationJSON](t, res); res.Code != http.StatusOK || !v.Valid || len(v.Problems) != 0 {
 		t.Errorf("validate fixed document: %d %s", res.Code, res.Body)
 	}
+}
+
+// jsonString decodes a JSON string; stored documents escape < and >.
+func jsonString(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		t.Fatalf("%s: %v", raw, err)
+	}
+	return s
 }

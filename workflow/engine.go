@@ -50,6 +50,11 @@ type RunOptions struct {
 	// OnEvent receives status and progress events, from several goroutines
 	// one at a time, in order for each node.
 	OnEvent func(Event)
+	// OnNodeResult receives each node's final result — outputs, logs, state,
+	// the parameter at fault — just before its final event, so a caller can
+	// show a finished node's outputs while the rest of the run goes on. The
+	// NodeRun must not be modified.
+	OnNodeResult func(*NodeRun)
 	// NoCache bypasses reading the cache (results are still stored).
 	NoCache bool
 	// Release drops a node's outputs as soon as every node reading them has
@@ -352,6 +357,9 @@ func (x *execution) finish(nr *NodeRun, status Status, msg, param string) {
 	x.mu.Lock()
 	nr.Status, nr.Error, nr.Param = status, msg, param
 	x.mu.Unlock()
+	if f := x.opts.OnNodeResult; f != nil {
+		f(nr)
+	}
 	x.emit(Event{Node: nr.Node, Status: status, Error: msg, Rows: nr.Rows, Duration: nr.Duration})
 	if f := x.engine.OnNodeDone; f != nil {
 		f(x.plan.Nodes[nr.Node].Spec.ID, status, nr.Duration)

@@ -143,11 +143,15 @@ func (wf *Workflow) Marshal() ([]byte, error) {
 	if c.Format == 0 {
 		c.Format = FormatVersion
 	}
-	b, err := json.MarshalIndent(&c, "", "  ")
-	if err != nil {
+	// Expressions are full of < > &: keep them readable in exported files.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(&c); err != nil {
 		return nil, err
 	}
-	return append(b, '\n'), nil
+	return buf.Bytes(), nil
 }
 
 // Node returns the node with the id.

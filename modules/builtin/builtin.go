@@ -6,13 +6,14 @@ import (
 	"github.com/trellis-studio/trellis/modules"
 	"github.com/trellis-studio/trellis/modules/data"
 	"github.com/trellis-studio/trellis/modules/manipulation"
+	"github.com/trellis-studio/trellis/modules/ml"
 	"github.com/trellis-studio/trellis/modules/stats"
 	"github.com/trellis-studio/trellis/modules/transform"
 )
 
 // Modules returns every built-in module, all versions.
 func Modules() []modules.Module {
-	return []modules.Module{
+	return append([]modules.Module{
 		data.ImportData{},
 		data.EnterData{},
 
@@ -37,7 +38,7 @@ func Modules() []modules.Module {
 
 		stats.SummarizeData{},
 		stats.ComputeLinearCorrelation{},
-	}
+	}, ml.Modules()...)
 }
 
 // Registry returns a registry of the built-in modules.
