@@ -76,7 +76,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	eng.Resources = srv.Resources()
-	first, err := server.Bootstrap(st, server.Sample{DatasetName: "loans.csv", CSV: examples.LoansCSV, Workflow: examples.PrepareWorkflow})
+	first, err := server.Bootstrap(st, server.Sample{DatasetName: "loans.csv", CSV: examples.LoansCSV, Workflows: [][]byte{examples.PrepareWorkflow, examples.TrainWorkflow}})
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		} else {
 			fmt.Fprintf(stdout, "First run: log in as %q with the password from TRELLIS_ADMIN_PASSWORD\n", first.AdminName)
 		}
-		fmt.Fprintln(stdout, `A sample dataset ("loans.csv") and workflow ("Prepare loan applications") are loaded.`)
+		fmt.Fprintln(stdout, `A sample dataset ("loans.csv") and workflows ("Prepare loan applications", "Predict loan default") are loaded.`)
 	}
 	start := time.Now()
 	err = srv.Serve(ctx, ln)

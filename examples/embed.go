@@ -13,3 +13,8 @@ var LoansCSV []byte
 //
 //go:embed loans/prepare.workflow.json
 var PrepareWorkflow []byte
+
+// TrainWorkflow is the sample workflow that trains and evaluates a loan default model.
+//
+//go:embed loans/train.workflow.json
+var TrainWorkflow []byte

@@ -329,3 +329,35 @@ func TestRequestErrors(t *testing.T) {
 		t.Errorf("unknown route: %d %s", res.Code, res.Body)
 	}
 }
+
+func TestBootstrapCreatesAdminAndSample(t *testing.T) {
+	st, err := storage.Open(t.TempDir(), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	t.Setenv("TRELLIS_ADMIN_PASSWORD", "")
+	csv := []byte("a,b\n1,x\n2,y\n")
+	doc := []byte(`{"format":1,"name":"Sample","nodes":[{"id":"i","module":"import_data","version":1,"position":{"x":0,"y":0},"params":{"source":"s.csv"}}],"edges":[]}`)
+	first, err := Bootstrap(st, Sample{DatasetName: "s.csv", CSV: csv, Workflows: [][]byte{doc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first == nil || len(first.Password) < 20 {
+		t.Fatalf("first run %+v: want a generated password", first)
+	}
+	u, err := st.UserByName("admin")
+	if err != nil || u.Role != storage.RoleAdmin || !verifyPassword(u.PasswordHash, first.Password) {
+		t.Fatalf("admin %+v %v", u, err)
+	}
+	if d, err := st.DatasetByName("s.csv"); err != nil || d.Latest.Rows != 2 {
+		t.Errorf("sample dataset %+v %v", d, err)
+	}
+	if ws, err := st.Workflows(""); err != nil || len(ws) != 1 {
+		t.Errorf("sample workflows %d %v", len(ws), err)
+	}
+	again, err := Bootstrap(st, Sample{DatasetName: "s.csv", CSV: csv})
+	if err != nil || again != nil {
+		t.Errorf("second bootstrap did something: %+v %v", again, err)
+	}
+}

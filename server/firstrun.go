@@ -17,7 +17,7 @@ import (
 type Sample struct {
 	DatasetName string
 	CSV         []byte
-	Workflow    []byte // a workflow document whose Import Data reads DatasetName
+	Workflows   [][]byte // workflow documents whose Import Data nodes read DatasetName
 }
 
 // FirstRun is what Bootstrap did on an empty store.
@@ -72,15 +72,16 @@ func addSample(st *storage.Store, sample Sample, author string) error {
 	}); err != nil && !errors.Is(err, storage.ErrExists) {
 		return err
 	}
-	if sample.Workflow == nil {
-		return nil
+	for _, w := range sample.Workflows {
+		doc, err := workflow.Parse(bytes.NewReader(w))
+		if err != nil {
+			return fmt.Errorf("sample workflow: %w", err)
+		}
+		if _, err := st.CreateWorkflow(doc, author); err != nil {
+			return err
+		}
 	}
-	doc, err := workflow.Parse(bytes.NewReader(sample.Workflow))
-	if err != nil {
-		return fmt.Errorf("sample workflow: %w", err)
-	}
-	_, err = st.CreateWorkflow(doc, author)
-	return err
+	return nil
 }
 
 // generatePassword returns 20 characters from an alphabet without look-alikes.
