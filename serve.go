@@ -47,6 +47,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.BaseURL, "base-url", env("TRELLIS_BASE_URL", ""), "public `URL` when behind a proxy (env TRELLIS_BASE_URL)")
 	fs.Int64Var(&cfg.MaxUploadBytes, "max-upload", envInt64("TRELLIS_MAX_UPLOAD", 2<<30), "largest dataset upload in `bytes` (env TRELLIS_MAX_UPLOAD)")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body", envInt64("TRELLIS_MAX_BODY", 8<<20), "largest JSON request body in `bytes` (env TRELLIS_MAX_BODY)")
+	fs.IntVar(&cfg.MaxRuns, "max-runs", int(envInt64("TRELLIS_MAX_RUNS", 4)), "workflow runs executing at once; more wait queued (env TRELLIS_MAX_RUNS)")
 	cacheMiB := fs.Int64("cache", envInt64("TRELLIS_CACHE_MIB", 1024), "node result cache size in `MiB` (env TRELLIS_CACHE_MIB)")
 	verbose := fs.Bool("v", false, "log every request")
 	if err := fs.Parse(args); err != nil {

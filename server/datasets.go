@@ -194,7 +194,11 @@ func (s *Server) handleDatasetDownload(c echo.Context) error {
 	}
 	defer f.Close()
 	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, formatContentType[v.Format])
+	ct := formatContentType[v.Format]
+	if ct == "" {
+		ct = echo.MIMEOctetStream // a version recorded without a format
+	}
+	h.Set(echo.HeaderContentType, ct)
 	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": downloadName(d.Name, v)}))
 	h.Set("ETag", `"sha256-`+v.Hash+`"`)
 	http.ServeContent(c.Response(), c.Request(), "", v.Created, f)
@@ -216,7 +220,7 @@ func (s *Server) handleDatasetDelete(c echo.Context) error {
 	// Free the memory now rather than when the tables age out. Content
 	// another dataset shares is only parsed again when next previewed.
 	for _, v := range vs {
-		tables.forget(tableKey(v.Format, v.Hash))
+		s.tables.forget(tableKey(v.Format, v.Hash))
 	}
 	s.audit(c, "dataset.delete", d.Name, fmt.Sprintf("%d versions", d.Latest.Number))
 	return c.NoContent(http.StatusNoContent)
@@ -326,7 +330,7 @@ func formatOfName(name string) string {
 // downloadName is the file name a download is saved under: the dataset's
 // name, with the format's extension when the name has none that fits.
 func downloadName(name string, v *storage.DatasetVersion) string {
-	if formatOfName(name) == v.Format {
+	if v.Format == "" || formatOfName(name) == v.Format {
 		return name
 	}
 	return name + "." + v.Format
@@ -566,7 +570,7 @@ func (s *Server) checkUpload(hash string, size int64, format string) (*upload, e
 		return nil, errf(http.StatusBadRequest, CodeInvalidData, "the %s file has no columns", format)
 	}
 	// The designer previews a new upload straight away: keep its table.
-	tables.add(tableKey(format, hash), size, t)
+	s.tables.add(tableKey(format, hash), size, t)
 	return &upload{version: storage.DatasetVersion{Hash: hash, Format: format, Rows: t.NumRows(), Cols: t.NumCols(), Schema: t.Schema()}}, nil
 }
 
@@ -624,7 +628,7 @@ func (s *Server) discard(hash string) {
 // parsedTable returns the table of a dataset version, parsed once and kept
 // while recently used.
 func (s *Server) parsedTable(v *storage.DatasetVersion) (*cachedTable, error) {
-	return tables.get(tableKey(v.Format, v.Hash), v.Size, func() (*table.Table, error) {
+	return s.tables.get(tableKey(v.Format, v.Hash), v.Size, func() (*table.Table, error) {
 		f, err := s.store.OpenBlob(v.Hash)
 		if err != nil {
 			return nil, err
@@ -645,7 +649,6 @@ func tableKey(format, hash string) string { return format + ":" + hash }
 // tables caches parsed dataset tables process-wide. Being keyed by content
 // hash and format, an entry is right for any store, so one cache serves every
 // Server; it belongs in Server once server.go has a field for it.
-var tables = newTableCache(512<<20, 16)
 
 // tableCache is a small LRU of parsed tables, bounded by entry count and by
 // an estimate of memory (twice the file size: a parsed table is roughly

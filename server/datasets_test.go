@@ -677,7 +677,7 @@ func TestDatasetPreviewColdCache(t *testing.T) {
 	ts := newTestServer(t)
 	c := ts.login(storage.RoleAuthor)
 	d := c.mustUpload("loans", loansCSV)
-	tables.forget(tableKey(d.Latest.Format, d.Latest.Hash))
+	ts.srv.tables.forget(tableKey(d.Latest.Format, d.Latest.Hash))
 	rec := c.do(http.MethodGet, "/api/v1/datasets/"+d.ID+"/preview?limit=1", nil)
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"data":[[1,1000.5,"A"]]`) {
 		t.Errorf("%d %s", rec.Code, rec.Body)

@@ -89,13 +89,14 @@ func (s *Server) routeTable() []route {
 func (s *Server) routes() {
 	e := s.echo
 	e.Pre(middleware.RemoveTrailingSlash())
-	e.Use(middleware.Recover(), s.metrics.middleware, s.securityHeaders, s.checkHost, s.drain, s.requestLog, s.authenticate, s.csrf())
+	e.Use(middleware.Recover(), s.metrics.middleware, s.securityHeaders, s.checkHost, s.drain, s.requestLog, s.authenticate)
+	csrf := s.csrf()
 	for _, r := range s.routeTable() {
 		limit := bodyLimit(s.cfg.MaxBodyBytes)
 		if r.upload {
 			limit = bodyLimit(s.cfg.MaxUploadBytes)
 		}
-		e.Add(r.method, r.path, r.handler, limit, require(r.access))
+		e.Add(r.method, r.path, r.handler, limit, csrf, require(r.access))
 	}
 }
 

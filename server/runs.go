@@ -49,6 +49,9 @@ const shutdownMessage = "canceled because the server shut down"
 type runManager struct {
 	s         *Server
 	heartbeat time.Duration // between SSE keep-alive comments
+	// slots bounds the runs executing at once; others wait queued, so a
+	// burst of runs shares the machine instead of thrashing it.
+	slots chan struct{}
 
 	mu     sync.Mutex
 	live   map[string]*liveRun
@@ -58,7 +61,11 @@ type runManager struct {
 }
 
 func newRunManager(s *Server) *runManager {
-	return &runManager{s: s, heartbeat: 15 * time.Second, live: map[string]*liveRun{}}
+	m := &runManager{s: s, heartbeat: 15 * time.Second, live: map[string]*liveRun{}, slots: make(chan struct{}, 4)}
+	if s != nil {
+		m.slots = make(chan struct{}, s.cfg.MaxRuns)
+	}
+	return m
 }
 
 // get returns a run that is in memory: running, or finished recently. A
@@ -296,6 +303,12 @@ func selection(plan *workflow.Plan, targets []string) []string {
 func (m *runManager) execute(ctx context.Context, lr *liveRun) {
 	defer m.wg.Done()
 	defer lr.cancel()
+	select {
+	case m.slots <- struct{}{}:
+		defer func() { <-m.slots }()
+	case <-ctx.Done():
+		// Canceled while queued: Execute below records every node canceled.
+	}
 	stop := make(chan struct{})
 	flushed := make(chan struct{})
 	go func() {

@@ -91,6 +91,8 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 			}
 			return c.Path() != "/api/v1/login"
 		},
+		// The form field serves pages without JavaScript; routes apply the
+		// body limit before this middleware, so parsing a form is bounded.
 		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
 		CookieName:     name,
 		CookiePath:     "/",

@@ -39,6 +39,8 @@ type Config struct {
 	SessionMax  time.Duration
 	// ShutdownGrace bounds how long SIGTERM waits for requests and runs.
 	ShutdownGrace time.Duration
+	// MaxRuns bounds the workflow runs executing at once; more wait queued.
+	MaxRuns int
 }
 
 // Defaults fills unset fields.
@@ -64,6 +66,9 @@ func (c *Config) Defaults() {
 	if c.ShutdownGrace == 0 {
 		c.ShutdownGrace = 25 * time.Second
 	}
+	if c.MaxRuns <= 0 {
+		c.MaxRuns = 4
+	}
 }
 
 // TLS reports whether the server terminates TLS itself.
@@ -80,6 +85,7 @@ type Server struct {
 	echo     *echo.Echo
 	limits   *loginLimits
 	runs     *runManager
+	tables   *tableCache // parsed datasets, by content hash
 	draining atomic.Bool
 	// secureCookies is true when browsers accept Secure cookies from us:
 	// over TLS, or on localhost, which browsers treat as a secure context.
@@ -105,6 +111,7 @@ func New(cfg Config, store *storage.Store, reg *modules.Registry, engine *workfl
 	s.secureCookies = cfg.TLS() || loopback
 	s.metrics = newMetrics()
 	s.runs = newRunManager(s)
+	s.tables = newTableCache(512<<20, 16)
 	engine.OnNodeDone = s.metrics.nodeDone
 	s.echo = echo.New()
 	s.echo.HideBanner, s.echo.HidePort = true, true
