@@ -96,7 +96,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "Trellis %s is listening on %s (data in %s)\n", version, url, cfg.DataDir)
 	if first != nil {
 		if first.Password != "" {
-			fmt.Fprintf(stdout, "First run: log in as %q with password %s\n(shown only this once; change it under your account, or with `trellis user passwd %s`)\n", first.AdminName, first.Password, first.AdminName)
+			fmt.Fprintf(stdout, "First run: log in as %q with password %s\n(also in %s, readable only by you: change the password, then delete that file)\n", first.AdminName, first.Password, first.PasswordFile)
 		} else {
 			fmt.Fprintf(stdout, "First run: log in as %q with the password from TRELLIS_ADMIN_PASSWORD\n", first.AdminName)
 		}

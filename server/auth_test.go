@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"os"
 	"net/http"
 	"strings"
 	"testing"
@@ -345,6 +346,10 @@ func TestBootstrapCreatesAdminAndSample(t *testing.T) {
 	}
 	if first == nil || len(first.Password) < 20 {
 		t.Fatalf("first run %+v: want a generated password", first)
+	}
+	fi, err := os.Stat(first.PasswordFile)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("password file %s: %v, mode %v; want 0600", first.PasswordFile, err, fi.Mode())
 	}
 	u, err := st.UserByName("admin")
 	if err != nil || u.Role != storage.RoleAdmin || !verifyPassword(u.PasswordHash, first.Password) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"path/filepath"
 
 	"github.com/trellis-studio/trellis/modules/table"
 	"github.com/trellis-studio/trellis/storage"
@@ -23,8 +24,10 @@ type Sample struct {
 // FirstRun is what Bootstrap did on an empty store.
 type FirstRun struct {
 	AdminName string
-	// Password is set when it was generated (shown once, never stored in clear).
-	Password string
+	// Password is set when it was generated; it is shown once and kept in
+	// PasswordFile (mode 0600) for installs whose output nobody reads.
+	Password     string
+	PasswordFile string
 }
 
 // Bootstrap prepares an empty store: an admin account (password from
@@ -43,6 +46,10 @@ func Bootstrap(st *storage.Store, sample Sample) (*FirstRun, error) {
 	if password == "" {
 		password = generatePassword()
 		fr.Password = password
+		fr.PasswordFile = filepath.Join(st.Dir(), "initial-admin-password")
+		if err := os.WriteFile(fr.PasswordFile, []byte(password+"\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("write the initial admin password: %w", err)
+		}
 	}
 	if _, err := CreateUser(st, fr.AdminName, password, storage.RoleAdmin); err != nil {
 		return nil, fmt.Errorf("create the first admin: %w", err)

@@ -169,6 +169,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	janitorDone := make(chan struct{})
+	go s.janitor(ctx, janitorDone)
 	select {
 	case err := <-errc:
 		return err
@@ -183,8 +185,29 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = srv.Close()
 	}
+	<-janitorDone
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		return serr
 	}
 	return err
+}
+
+// janitor removes expired sessions every hour, so the session bucket does
+// not grow with every login that was never logged out.
+func (s *Server) janitor(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.store.ExpireSessions(time.Now(), s.cfg.SessionIdle); err != nil {
+			s.log.Warn("expire sessions", "error", err)
+		} else if n > 0 {
+			s.log.Info("expired sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
