@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -172,6 +173,11 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	// A batch run's heap is mostly live tables: Go's default 100% headroom
+	// would double its peak memory, 50% costs little CPU and saves a third.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 	file, f, err := parseRunFlags("run", args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
