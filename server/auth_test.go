@@ -2,8 +2,8 @@ package server
 
 import (
 	"fmt"
-	"os"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -30,8 +30,8 @@ func TestRouteInventory(t *testing.T) {
 }
 
 // TestAuthorizationMatrix calls every route as each role and as nobody:
-// below the route's access level the answer is 401 (nobody) or 403; at or
-// above it, never.
+// below the route's access level the answer is 401 (nobody; a redirect to
+// the login page for pages) or 403; at or above it, never.
 func TestAuthorizationMatrix(t *testing.T) {
 	ts := newTestServer(t)
 	callers := map[string]*client{
@@ -44,7 +44,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	level := map[string]access{"anonymous": public, "viewer": viewer, "author": author, "admin": admin, "viewer-token": viewer, "admin-token": admin}
 	for _, r := range ts.srv.routeTable() {
-		if r.path == "/api/v1/logout" || r.path == "/api/v1/me/password" {
+		if r.path == "/api/v1/logout" || r.path == "/api/v1/me/password" || r.path == "/logout" {
 			continue // they end the caller's session; covered by their own tests
 		}
 		path := strings.NewReplacer(":id", "no-such-id", ":rev", "1", ":node", "n", ":port", "p").Replace(r.path)
@@ -56,11 +56,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				res := c.do(r.method, path, body)
 				allowed := level[name] >= r.access
+				anonymous := http.StatusUnauthorized
+				if r.kind.page() {
+					anonymous = http.StatusSeeOther
+				}
 				switch {
 				case allowed && (res.Code == http.StatusUnauthorized || res.Code == http.StatusForbidden):
 					t.Errorf("allowed caller got %d: %s", res.Code, res.Body)
-				case !allowed && name == "anonymous" && res.Code != http.StatusUnauthorized:
-					t.Errorf("anonymous caller got %d, want 401: %s", res.Code, res.Body)
+				case !allowed && name == "anonymous" && (res.Code != anonymous || r.kind.page() && !strings.HasPrefix(res.Header().Get("Location"), "/login")):
+					t.Errorf("anonymous caller got %d %s, want %d: %s", res.Code, res.Header().Get("Location"), anonymous, res.Body)
 				case !allowed && name != "anonymous" && res.Code != http.StatusForbidden:
 					t.Errorf("%s got %d, want 403: %s", name, res.Code, res.Body)
 				case res.Code >= 500:
