@@ -5,7 +5,7 @@ DATA      ?= ./data
 CHROMIUM  ?= /usr/bin/chromium
 BENCH_CSV ?= /tmp/bench-peers/data/batch_1m.csv
 
-.PHONY: all build run test test-short lint generate check-generated bench bench-data fuzz deps clean
+.PHONY: all build run test test-short lint generate assets check-generated bench bench-data fuzz deps clean
 
 all: build
 
@@ -27,8 +27,21 @@ lint:
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
+# Templ components (web/*.templ → *_templ.go, committed) and anything else generated.
 generate:
+	$(GO) tool templ generate
 	$(GO) generate ./...
+
+# The browser bundles in static/dist are committed, so `go build` needs no
+# Node; rebuild them after changing static/src or static/package.json.
+assets:
+	cd static && npm ci && npm run build
+
+# Fails when a committed generated file (templ output, bundles) is not what
+# its sources give.
+check-generated: generate assets
+	@stale=$$(git status --porcelain -- '*_templ.go' static/dist); \
+	  if [ -n "$$stale" ]; then echo "generated files are stale; run make generate assets and commit:"; echo "$$stale"; exit 1; fi
 
 # Benchmarks use the peers' 1M-row loan file; `make bench-data` generates it.
 bench: bench-data

@@ -243,24 +243,36 @@ func (s *Server) handleLogin(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if req.Username == "" {
-		return fieldErr("username", "username is required")
+	u, err := s.logIn(c, req.Username, req.Password)
+	if err != nil {
+		return err
 	}
-	if !s.limits.allow(req.Username, c.RealIP()) {
-		s.audit(c, "login.throttled", req.Username, "")
-		return errf(http.StatusTooManyRequests, CodeRateLimited, "too many login attempts; wait a minute and try again")
+	return c.JSON(http.StatusOK, userView(u))
+}
+
+// logIn checks a username and password and starts a session with its
+// cookie: the one login of the API and the login page. A failure is a
+// field error, the same errBadLogin for an unknown user and a wrong
+// password, or 429 while the account or address is throttled.
+func (s *Server) logIn(c echo.Context, username, password string) (*storage.User, error) {
+	if username == "" {
+		return nil, fieldErr("username", "username is required")
 	}
-	u, err := s.store.UserByName(req.Username)
+	if !s.limits.allow(username, c.RealIP()) {
+		s.audit(c, "login.throttled", username, "")
+		return nil, errf(http.StatusTooManyRequests, CodeRateLimited, "too many login attempts; wait a minute and try again")
+	}
+	u, err := s.store.UserByName(username)
 	hash := dummyHash
 	if err == nil {
 		hash = u.PasswordHash
 	} else if !errors.Is(err, storage.ErrNotFound) {
-		return err
+		return nil, err
 	}
-	ok := verifyPassword(hash, req.Password)
+	ok := verifyPassword(hash, password)
 	if err != nil || !ok || u.Disabled {
-		s.audit(c, "login.failed", req.Username, "")
-		return errBadLogin
+		s.audit(c, "login.failed", username, "")
+		return nil, errBadLogin
 	}
 	// A fresh session id at every login defeats session fixation.
 	if old, ok := c.Get(ctxSession).(*storage.Session); ok {
@@ -269,11 +281,11 @@ func (s *Server) handleLogin(c echo.Context) error {
 	expires := time.Now().Add(s.cfg.SessionMax)
 	secret, _, err := s.store.CreateSession(u.ID, expires)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.setSessionCookie(c, secret, expires)
 	s.auditAs(c, u.Username, "login", u.Username, "")
-	return c.JSON(http.StatusOK, userView(u))
+	return u, nil
 }
 
 // csrfToken returns the request's CSRF token, or "" when the request was
@@ -293,6 +305,14 @@ func (s *Server) handleLoginInfo(c echo.Context) error {
 }
 
 func (s *Server) handleLogout(c echo.Context) error {
+	if err := s.logOut(c); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// logOut ends the caller's session, if any, and clears its cookie.
+func (s *Server) logOut(c echo.Context) error {
 	if sess, ok := c.Get(ctxSession).(*storage.Session); ok {
 		if err := s.store.DeleteSession(sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
@@ -300,5 +320,5 @@ func (s *Server) handleLogout(c echo.Context) error {
 		s.audit(c, "logout", currentUser(c).Username, "")
 	}
 	s.clearSessionCookie(c)
-	return c.NoContent(http.StatusNoContent)
+	return nil
 }

@@ -146,7 +146,8 @@ func fromHTTPError(he *echo.HTTPError) *Error {
 }
 
 // handleError is echo's error handler: it classifies, logs server faults
-// once, and answers JSON.
+// once, and answers JSON, or for pages an error page, a message for htmx,
+// or a redirect to the login page (pageError).
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -157,6 +158,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(ae.Status)
+		return
+	}
+	if wantsPage(c) {
+		s.pageError(c, ae)
 		return
 	}
 	_ = c.JSON(ae.Status, map[string]*Error{"error": ae})

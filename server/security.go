@@ -81,15 +81,16 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 	return middleware.CSRFWithConfig(middleware.CSRFConfig{
 		Skipper: func(c echo.Context) bool {
 			// Only a session cookie carries ambient authority worth forging,
-			// plus the login form itself (login CSRF). Anonymous requests to
-			// other routes are answered 401 by require instead.
+			// plus the login itself (login CSRF), by the API or the login
+			// page's form. Anonymous requests to other routes are answered
+			// 401 by require instead.
 			switch c.Get(ctxAuthKind) {
 			case "token":
 				return true
 			case "session":
 				return false
 			}
-			return c.Path() != "/api/v1/login"
+			return c.Path() != "/api/v1/login" && c.Path() != "/login"
 		},
 		// The form field serves pages without JavaScript; routes apply the
 		// body limit before this middleware, so parsing a form is bounded.

@@ -47,18 +47,28 @@ func (s *Server) handleMePassword(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	if err := s.changePassword(c, req.Current, req.New); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// changePassword sets the caller's password after checking the current one,
+// ends all their sessions and clears this one's cookie. Errors name the
+// field at fault: current_password or new_password.
+func (s *Server) changePassword(c echo.Context, current, next string) error {
 	u := currentUser(c)
-	if !verifyPassword(u.PasswordHash, req.Current) {
+	if !verifyPassword(u.PasswordHash, current) {
 		e := errf(http.StatusBadRequest, CodeInvalidField, "the current password is wrong")
 		e.Field = "current_password"
 		return e
 	}
-	if err := s.setPassword(u.ID, req.New, "new_password"); err != nil {
+	if err := s.setPassword(u.ID, next, "new_password"); err != nil {
 		return err
 	}
 	s.clearSessionCookie(c)
 	s.audit(c, "user.password", u.Username, "")
-	return c.NoContent(http.StatusNoContent)
+	return nil
 }
 
 // setPassword hashes and stores a password and invalidates the user's sessions.
@@ -111,35 +121,52 @@ func (s *Server) handleTokenCreate(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	req.Name = strings.TrimSpace(req.Name)
-	if req.Name == "" || len(req.Name) > 100 {
-		return fieldErr("name", "give the token a name of 1 to 100 characters (what will use it)")
-	}
-	u := currentUser(c)
-	secret, tok, err := s.store.CreateToken(u.ID, req.Name)
+	secret, tok, err := s.createToken(c, req.Name)
 	if err != nil {
 		return err
 	}
-	s.audit(c, "token.create", tok.ID, req.Name)
 	out := tokenView(tok)
 	out.Secret = secret
 	return c.JSON(http.StatusCreated, out)
 }
 
+// createToken makes an API token for the caller and returns its secret,
+// which is never available again.
+func (s *Server) createToken(c echo.Context, name string) (string, *storage.Token, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return "", nil, fieldErr("name", "give the token a name of 1 to 100 characters (what will use it)")
+	}
+	secret, tok, err := s.store.CreateToken(currentUser(c).ID, name)
+	if err != nil {
+		return "", nil, err
+	}
+	s.audit(c, "token.create", tok.ID, name)
+	return secret, tok, nil
+}
+
 func (s *Server) handleTokenRevoke(c echo.Context) error {
-	tok, err := s.store.Token(c.Param("id"))
+	if err := s.revokeToken(c, c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// revokeToken revokes one of the caller's tokens. Someone else's token is
+// reported as missing, not forbidden: ids are not to be probed.
+func (s *Server) revokeToken(c echo.Context, id string) error {
+	tok, err := s.store.Token(id)
 	if err != nil {
 		return err
 	}
-	// Someone else's token is reported as missing, not forbidden: ids are not to be probed.
 	if tok.UserID != currentUser(c).ID {
-		return errf(http.StatusNotFound, CodeNotFound, "token %s: not found", c.Param("id"))
+		return errf(http.StatusNotFound, CodeNotFound, "token %s: not found", id)
 	}
 	if err := s.store.RevokeToken(tok.ID); err != nil {
 		return err
 	}
 	s.audit(c, "token.revoke", tok.ID, tok.Name)
-	return c.NoContent(http.StatusNoContent)
+	return nil
 }
 
 func (s *Server) handleUserList(c echo.Context) error {
