@@ -179,7 +179,6 @@ type booster struct {
 	idx     []int32
 	scratch []int32
 	pool    []hist
-	perFeat []bsplit
 	catBuf  []int
 	catKey  []float64
 }
@@ -198,7 +197,6 @@ func newBooster(d Data, y []float64, p BoostParams) *booster {
 		b.idx[i] = int32(i)
 	}
 	b.scratch = make([]int32, n)
-	b.perFeat = make([]bsplit, nf)
 	return b
 }
 
@@ -331,10 +329,13 @@ func (b *booster) grow() *Tree {
 	b.buildHist(root)
 	var leaves []*gnode
 	var open []*gnode
-	consider := func(nd *gnode) {
+	splittable := func(nd *gnode) bool {
 		t.vals[nd.id] = b.value(nd.g, nd.h)
 		t.weight[nd.id] = float64(nd.n)
-		if (b.p.MaxDepth == 0 || nd.depth < b.p.MaxDepth) && nd.n >= 2*b.p.MinSamplesLeaf && b.findSplit(nd) {
+		return (b.p.MaxDepth == 0 || nd.depth < b.p.MaxDepth) && nd.n >= 2*b.p.MinSamplesLeaf && b.findSplit(nd)
+	}
+	place := func(nd *gnode, split bool) {
+		if split {
 			open = append(open, nd)
 			return
 		}
@@ -342,7 +343,7 @@ func (b *booster) grow() *Tree {
 		nd.hist = nil
 		leaves = append(leaves, nd)
 	}
-	consider(root)
+	place(root, splittable(root))
 	nleaves := 1
 	for nleaves < b.p.MaxLeaves && len(open) > 0 {
 		k := b.pick(open)
@@ -350,8 +351,19 @@ func (b *booster) grow() *Tree {
 		open = slices.Delete(open, k, k+1)
 		left, right := b.split(t, nd, addNode)
 		nleaves++
-		consider(left)
-		consider(right)
+		// The children's split searches are independent: one goroutine
+		// takes the right child, which is the only fork per split.
+		var okL, okR bool
+		if b.wk > 1 {
+			var wg sync.WaitGroup
+			wg.Go(func() { okR = splittable(right) })
+			okL = splittable(left)
+			wg.Wait()
+		} else {
+			okL, okR = splittable(left), splittable(right)
+		}
+		place(left, okL)
+		place(right, okR)
 	}
 	for _, nd := range open {
 		b.putHist(nd.hist)
@@ -456,7 +468,7 @@ func (b *booster) partition(start, end int, sp *bsplit) int {
 		return l, r
 	}
 	w := b.wk
-	if w <= 1 || len(rows) < 1<<15 {
+	if w <= 1 || len(rows) < 1<<13 {
 		l, r := part(rows, scratch)
 		copy(rows[l:], scratch[:r])
 		return l
@@ -486,31 +498,54 @@ func (b *booster) partition(start, end int, sp *bsplit) int {
 	return l
 }
 
+// histChunk is the row count a big node's histogram is cut into pieces
+// of; histMaxChunks bounds the pieces.
+const (
+	histChunk     = 2048
+	histMaxChunks = 8
+)
+
 // buildHist fills nd.hist from its rows. It reads the row-major bins: a
 // row's bins for every feature share a cache line, where a node's rows are
 // scattered through each feature's column. Rows are in increasing order
 // within a node (partitioning is stable from the identity), so the gradient
-// reads go forward too. Big nodes are cut among workers, each with its own
-// histogram, summed at the end.
+// reads go forward too.
+//
+// A big node is cut into pieces by its size alone, each summed into its own
+// histogram and the pieces added in order: floating-point sums then do not
+// depend on how many workers there are, so neither does the model.
 func (b *booster) buildHist(nd *gnode) {
 	rows := b.idx[nd.start:nd.end]
-	w := b.wk
-	if w <= 1 || len(rows)*b.nf < 1<<16 {
+	pieces := min(histMaxChunks, len(rows)/histChunk)
+	if pieces <= 1 {
 		b.histRows(nd.hist, rows)
 		return
 	}
-	parts := make([]hist, w)
+	parts := make([]hist, pieces)
 	parts[0] = nd.hist
-	for k := 1; k < w; k++ {
+	for k := 1; k < pieces; k++ {
 		parts[k] = b.getHist()
 	}
-	chunk := (len(rows) + w - 1) / w
-	var wg sync.WaitGroup
-	for k := range w {
-		lo, hi := min(len(rows), k*chunk), min(len(rows), (k+1)*chunk)
-		wg.Go(func() { b.histRows(parts[k], rows[lo:hi]) })
+	size := (len(rows) + pieces - 1) / pieces
+	piece := func(k int) {
+		lo, hi := min(len(rows), k*size), min(len(rows), (k+1)*size)
+		b.histRows(parts[k], rows[lo:hi])
 	}
-	wg.Wait()
+	if w := min(b.wk, pieces); w <= 1 {
+		for k := range pieces {
+			piece(k)
+		}
+	} else {
+		var wg sync.WaitGroup
+		for s := range w {
+			wg.Go(func() {
+				for k := s; k < pieces; k += w {
+					piece(k)
+				}
+			})
+		}
+		wg.Wait()
+	}
 	for _, h := range parts[1:] {
 		for j := range nd.hist {
 			dst, src := &nd.hist[j], &h[j]
@@ -563,48 +598,22 @@ func subtract(large, small hist) {
 	}
 }
 
-// forFeatures runs work for every feature, on several goroutines when the
-// node is big enough to pay for them.
-func (b *booster) forFeatures(rows int, work func(j int)) {
-	w := b.wk
-	if w <= 1 || rows*b.nf < 1<<15 {
-		for j := range b.nf {
-			work(j)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	for s := range w {
-		wg.Go(func() {
-			for j := s; j < b.nf; j += w {
-				work(j)
-			}
-		})
-	}
-	wg.Wait()
-}
-
-// findSplit finds nd's best split; false when no split has a positive gain.
+// findSplit finds nd's best split into nd.sp; false when no split has a
+// positive gain. Features are tried in order and only a strictly better gain
+// replaces the best, so ties go to the lower feature index.
 func (b *booster) findSplit(nd *gnode) bool {
-	b.forFeatures(nd.n, func(j int) {
-		b.perFeat[j] = bsplit{gain: 0, feat: -1}
-		if b.bd.ncats[j] > 0 {
-			b.catSplit(nd, j, &b.perFeat[j])
-		} else {
-			b.numSplit(nd, j, &b.perFeat[j])
-		}
-	})
-	best := -1
+	sp := &nd.sp
+	*sp = bsplit{gain: 0, feat: -1}
 	for j := range b.nf {
-		if b.perFeat[j].feat >= 0 && (best < 0 || b.perFeat[j].gain > b.perFeat[best].gain) {
-			best = j
+		if b.bd.ncats[j] > 0 {
+			b.catSplit(nd, j, sp)
+		} else {
+			b.numSplit(nd, j, sp)
 		}
 	}
-	if best < 0 {
+	if sp.feat < 0 {
 		return false
 	}
-	nd.sp = b.perFeat[best]
-	sp := &nd.sp
 	if !sp.cat {
 		for bin := range 256 {
 			sp.left[bin] = bin <= sp.bin

@@ -108,7 +108,8 @@ func TestBoostingAccuracyAndLimits(t *testing.T) {
 }
 
 func TestBoostingDeterministicAndSerialisable(t *testing.T) {
-	d, y := noisy(3000, 41, 0)
+	// Enough rows that big nodes' histograms are built in pieces, in parallel.
+	d, y := noisy(20000, 41, 0)
 	var first []float64
 	var firstJSON []byte
 	for _, w := range []int{1, 2, 3} {

@@ -117,7 +117,7 @@ func (t *Tree) Predict(x []float64) []float64 {
 }
 
 // blockRows is how many rows batch prediction walks through a tree at once.
-const blockRows = 64
+const blockRows = 128
 
 // leaves finds the leaf of each row of a block by stepping all of them one
 // level at a time. block is column-major, blockRows values a feature. The
