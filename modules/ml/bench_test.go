@@ -1,57 +1,14 @@
 package ml
 
 import (
-	"bufio"
-	"fmt"
-	"math"
-	"math/rand/v2"
-	"os"
-	"strconv"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/trellis-studio/trellis/modules/ml/mltest"
 	"github.com/trellis-studio/trellis/modules/table"
 )
-
-// synthetic returns n rows of 20 standard normal features x0..x19 and a
-// label y drawn from one logistic model (the same weights for every seed);
-// the rows are deterministic for a seed.
-func synthetic(n int, seed uint64) *table.Table {
-	const p = 20
-	wr := rand.New(rand.NewPCG(7, 7))
-	w := make([]float64, p)
-	for j := range w {
-		w[j] = wr.NormFloat64() / 2
-	}
-	rng := rand.New(rand.NewPCG(seed, 99))
-	cols := make([][]float64, p)
-	for j := range cols {
-		cols[j] = make([]float64, n)
-	}
-	y := make([]int64, n)
-	for i := range n {
-		z := 0.3
-		for j := range p {
-			v := rng.NormFloat64()
-			cols[j][i] = v
-			z += w[j] * v
-		}
-		if rng.Float64() < 1/(1+math.Exp(-z)) {
-			y[i] = 1
-		}
-	}
-	schema := make(table.Schema, 0, p+1)
-	tc := make([]table.Column, 0, p+1)
-	for j := range p {
-		schema = append(schema, table.Field{Name: "x" + strconv.Itoa(j), Type: table.Float})
-		tc = append(tc, table.NewFloats(cols[j], nil))
-	}
-	schema = append(schema, table.Field{Name: "y", Type: table.Int})
-	tc = append(tc, table.NewInts(y, nil))
-	return table.MustNew(schema, tc...)
-}
 
 var (
 	benchOnce             sync.Once
@@ -60,8 +17,8 @@ var (
 
 func benchData() (train, test *table.Table) {
 	benchOnce.Do(func() {
-		benchTrain = synthetic(100_000, 1)
-		benchTest = synthetic(1_000_000, 2)
+		benchTrain = mltest.Synthetic(100_000, 1)
+		benchTest = mltest.Synthetic(1_000_000, 2)
 	})
 	return benchTrain, benchTest
 }
@@ -138,42 +95,4 @@ func BenchmarkScore1M(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(ok)/float64(len(y)), "accuracy")
-}
-
-// TestWriteBenchData writes the benchmark tables as CSV for timing
-// scikit-learn on the same data: TRELLIS_BENCH_CSV=/tmp/bench go test -run WriteBenchData.
-func TestWriteBenchData(t *testing.T) {
-	dir := os.Getenv("TRELLIS_BENCH_CSV")
-	if dir == "" {
-		t.Skip("TRELLIS_BENCH_CSV not set")
-	}
-	train, test := benchData()
-	for name, tb := range map[string]*table.Table{"train.csv": train, "test.csv": test} {
-		f, err := os.Create(dir + "/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := bufio.NewWriter(f)
-		for i, n := range tb.Schema().Names() {
-			if i > 0 {
-				w.WriteByte(',')
-			}
-			w.WriteString(n)
-		}
-		w.WriteByte('\n')
-		for r := range tb.NumRows() {
-			for c := range tb.NumCols() {
-				if c > 0 {
-					w.WriteByte(',')
-				}
-				w.WriteString(tb.Column(c).Format(r))
-			}
-			w.WriteByte('\n')
-		}
-		if err := w.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-	}
-	fmt.Println("wrote", dir)
 }
