@@ -102,16 +102,10 @@ func (s *Server) handleDatasetVersions(c echo.Context) error {
 
 // handleDatasetUpload stores a new dataset from a CSV, TSV or JSON upload.
 func (s *Server) handleDatasetUpload(c echo.Context) error {
-	up, err := s.receiveUpload(c, nil)
+	d, err := s.upload(c, nil)
 	if err != nil {
 		return err
 	}
-	d, err := s.store.CreateDataset(up.name, currentUser(c).Username, up.version)
-	if err != nil {
-		s.discard(up.version.Hash)
-		return err
-	}
-	s.audit(c, "dataset.upload", d.Name, uploadDetail(&d.Latest))
 	return c.JSON(http.StatusCreated, datasetView(d))
 }
 
@@ -121,17 +115,32 @@ func (s *Server) handleDatasetUploadVersion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	up, err := s.receiveUpload(c, d)
-	if err != nil {
+	if d, err = s.upload(c, d); err != nil {
 		return err
 	}
-	d, err = s.store.AddDatasetVersion(d.ID, currentUser(c).Username, up.version)
+	return c.JSON(http.StatusCreated, datasetView(d))
+}
+
+// upload receives an upload and records it as a new dataset, or as a new
+// version of into; a refused upload leaves nothing stored. The API and the
+// pages share it.
+func (s *Server) upload(c echo.Context, into *storage.Dataset) (*storage.Dataset, error) {
+	up, err := s.receiveUpload(c, into)
+	if err != nil {
+		return nil, err
+	}
+	var d *storage.Dataset
+	if into == nil {
+		d, err = s.store.CreateDataset(up.name, currentUser(c).Username, up.version)
+	} else {
+		d, err = s.store.AddDatasetVersion(into.ID, currentUser(c).Username, up.version)
+	}
 	if err != nil {
 		s.discard(up.version.Hash)
-		return err
+		return nil, err
 	}
 	s.audit(c, "dataset.upload", d.Name, uploadDetail(&d.Latest))
-	return c.JSON(http.StatusCreated, datasetView(d))
+	return d, nil
 }
 
 func uploadDetail(v *storage.DatasetVersion) string {
@@ -206,7 +215,16 @@ func (s *Server) handleDatasetDownload(c echo.Context) error {
 }
 
 func (s *Server) handleDatasetDelete(c echo.Context) error {
-	d, err := s.dataset(c.Param("id"))
+	if err := s.deleteDataset(c, c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// deleteDataset deletes a dataset (refused while a workflow reads it),
+// drops its parsed tables and audits it; the API and the page share it.
+func (s *Server) deleteDataset(c echo.Context, idOrName string) error {
+	d, err := s.dataset(idOrName)
 	if err != nil {
 		return err
 	}
@@ -223,7 +241,7 @@ func (s *Server) handleDatasetDelete(c echo.Context) error {
 		s.tables.forget(tableKey(v.Format, v.Hash))
 	}
 	s.audit(c, "dataset.delete", d.Name, fmt.Sprintf("%d versions", d.Latest.Number))
-	return c.NoContent(http.StatusNoContent)
+	return nil
 }
 
 // dataset finds a dataset by id or, failing that, by name, so that the

@@ -339,16 +339,10 @@ func (s *Server) handleWorkflowDuplicateSubmit(c echo.Context) error {
 
 // handleWorkflowDeleteSubmit deletes a workflow as DELETE /api/v1/workflows/:id does.
 func (s *Server) handleWorkflowDeleteSubmit(c echo.Context) error {
-	id := c.Param("id")
-	w, err := s.store.Workflow(id)
+	w, err := s.deleteWorkflow(c, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteWorkflow(id); err != nil {
-		return err
-	}
-	s.runs.forgetWorkflow(id)
-	s.audit(c, "workflow.delete", id, w.Name)
 	return s.workflowsChanged(c, web.Flash{Kind: web.FlashSuccess, Message: "Deleted “" + w.Name + "”."})
 }
 
@@ -429,14 +423,7 @@ func datasetItem(d *storage.Dataset, v *storage.DatasetVersion) web.DatasetItem 
 // JavaScript (with it, the page sends the file to POST /api/v1/datasets
 // and shows its progress) and opens the new dataset.
 func (s *Server) handleDatasetUploadSubmit(c echo.Context) error {
-	up, err := s.receiveUpload(c, nil)
-	var d *storage.Dataset
-	if err == nil {
-		d, err = s.store.CreateDataset(up.name, currentUser(c).Username, up.version)
-		if err != nil {
-			s.discard(up.version.Hash)
-		}
-	}
+	d, err := s.upload(c, nil)
 	if err != nil {
 		ae, err := formError(err)
 		if err != nil {
@@ -449,7 +436,6 @@ func (s *Server) handleDatasetUploadSubmit(c echo.Context) error {
 		v.UploadError = sentence(ae.Message)
 		return s.render(c, formStatus(ae), web.DatasetsPage(s.page(c, "Datasets", web.NavDatasets), v))
 	}
-	s.audit(c, "dataset.upload", d.Name, uploadDetail(&d.Latest))
 	return c.Redirect(http.StatusSeeOther, "/datasets/"+d.ID)
 }
 
@@ -460,16 +446,9 @@ func (s *Server) handleDatasetVersionSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	up, err := s.receiveUpload(c, d)
-	if err != nil {
+	if d, err = s.upload(c, d); err != nil {
 		return asFormError(err)
 	}
-	d, err = s.store.AddDatasetVersion(d.ID, currentUser(c).Username, up.version)
-	if err != nil {
-		s.discard(up.version.Hash)
-		return err
-	}
-	s.audit(c, "dataset.upload", d.Name, uploadDetail(&d.Latest))
 	return c.Redirect(http.StatusSeeOther, "/datasets/"+d.ID)
 }
 
@@ -533,21 +512,9 @@ func (s *Server) handleDatasetPage(c echo.Context) error {
 // handleDatasetDeleteSubmit deletes a dataset as DELETE /api/v1/datasets/:id
 // does; one in use is refused (409, an error page naming the workflows).
 func (s *Server) handleDatasetDeleteSubmit(c echo.Context) error {
-	d, err := s.dataset(c.Param("id"))
-	if err != nil {
+	if err := s.deleteDataset(c, c.Param("id")); err != nil {
 		return err
 	}
-	vs, err := s.store.DatasetVersions(d.ID)
-	if err != nil {
-		return err
-	}
-	if err := s.store.DeleteDataset(d.ID); err != nil {
-		return err
-	}
-	for _, v := range vs {
-		s.tables.forget(tableKey(v.Format, v.Hash))
-	}
-	s.audit(c, "dataset.delete", d.Name, fmt.Sprintf("%d versions", d.Latest.Number))
 	return c.Redirect(http.StatusSeeOther, "/datasets")
 }
 

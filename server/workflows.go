@@ -164,17 +164,25 @@ func (s *Server) saveConflict(c echo.Context, id string, base int) error {
 }
 
 func (s *Server) handleWorkflowDelete(c echo.Context) error {
-	id := c.Param("id")
-	w, err := s.store.Workflow(id)
-	if err != nil {
+	if _, err := s.deleteWorkflow(c, c.Param("id")); err != nil {
 		return err
 	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// deleteWorkflow deletes a workflow with its revisions and runs, forgets
+// its runs' outputs and audits it; the API and the page share it.
+func (s *Server) deleteWorkflow(c echo.Context, id string) (*storage.Workflow, error) {
+	w, err := s.store.Workflow(id)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.store.DeleteWorkflow(id); err != nil {
-		return err
+		return nil, err
 	}
 	s.runs.forgetWorkflow(id)
 	s.audit(c, "workflow.delete", id, w.Name)
-	return c.NoContent(http.StatusNoContent)
+	return w, nil
 }
 
 func (s *Server) handleWorkflowDuplicate(c echo.Context) error {
