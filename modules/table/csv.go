@@ -552,13 +552,22 @@ func trimSpace(b []byte) []byte {
 
 // csvCol accumulates one column.
 type csvCol struct {
-	name    string
-	meta    Field // schema override's metadata
-	idx     int
-	fixed   bool
+	colValues
+	name  string
+	meta  Field // schema override's metadata
+	idx   int
+	fixed bool
+	tmp   []byte
+
+	err error
+}
+
+// colValues is a column being read (CSV or JSON): its type, once a value has
+// decided it, the values, and the nulls.
+type colValues struct {
 	typ     Type // Invalid while no value has decided it
 	pending int  // nulls read while undecided
-	capHint int
+	capHint int  // expected rows, for the first allocation
 
 	f     []float64
 	i     []int64 // Int and Time
@@ -567,12 +576,9 @@ type csvCol struct {
 	valid Bitmap // nil until the first null
 
 	strs strMaker
-	tmp  []byte
-
-	err error
 }
 
-func (c *csvCol) n() int {
+func (c *colValues) n() int {
 	switch c.typ {
 	case Float:
 		return len(c.f)
@@ -584,6 +590,83 @@ func (c *csvCol) n() int {
 		return len(c.b)
 	}
 	return c.pending
+}
+
+// setType gives an undecided column its type, materializing the nulls read so far.
+func (c *colValues) setType(t Type) {
+	c.typ = t
+	n := max(c.capHint, c.pending+64)
+	switch t {
+	case Float:
+		c.f = make([]float64, c.pending, n)
+	case Int, Time:
+		c.i = make([]int64, c.pending, n)
+	case String:
+		c.s = make([]string, c.pending, n)
+		c.strs.start()
+	case Bool:
+		c.b = make([]bool, c.pending, n)
+	}
+	if c.pending > 0 {
+		c.valid = NewBitmap(max(c.pending, c.capHint))
+		for i := range c.pending {
+			c.valid.Set(i, false)
+		}
+	}
+}
+
+// toFloat widens an int column; the caller has checked the ints are exact as floats.
+func (c *colValues) toFloat() {
+	f := make([]float64, len(c.i), max(cap(c.i), c.capHint))
+	for k, v := range c.i {
+		f[k] = float64(v)
+	}
+	c.f, c.i, c.typ = f, nil, Float
+}
+
+// toString widens a column to the text of its values.
+func (c *colValues) toString() {
+	n := c.n()
+	s := make([]string, n, max(n+64, c.capHint))
+	c.strs.start()
+	var tmp []byte
+	for k := range n {
+		if !c.valid.Valid(k) {
+			continue
+		}
+		tmp = tmp[:0]
+		switch c.typ {
+		case Int:
+			tmp = strconv.AppendInt(tmp, c.i[k], 10)
+		case Float:
+			tmp = appendFloat(tmp, c.f[k], "NaN")
+		case Bool:
+			tmp = strconv.AppendBool(tmp, c.b[k])
+		case Time:
+			tmp = time.Unix(0, c.i[k]).UTC().AppendFormat(tmp, time.RFC3339Nano)
+		}
+		s[k] = c.strs.make(tmp)
+	}
+	c.s, c.i, c.f, c.b, c.typ = s, nil, nil, nil, String
+}
+
+// column returns the values read as a column.
+func (c *colValues) column() Column {
+	n := c.n()
+	if c.valid != nil {
+		c.valid = c.valid.grow(n)
+	}
+	switch c.typ {
+	case Float:
+		return NewFloats(c.f, c.valid)
+	case Int:
+		return NewInts(c.i, c.valid)
+	case Bool:
+		return NewBools(c.b, c.valid)
+	case Time:
+		return NewTimes(c.i, c.valid)
+	}
+	return NewStrings(c.s, c.valid)
 }
 
 func (c *csvCol) setNull(n int) {
@@ -607,29 +690,6 @@ func (c *csvCol) appendNull() {
 		c.b = append(c.b, false)
 	}
 	c.setNull(n)
-}
-
-// setType gives an undecided column its type, materializing the nulls read so far.
-func (c *csvCol) setType(t Type) {
-	c.typ = t
-	n := max(c.capHint, c.pending+64)
-	switch t {
-	case Float:
-		c.f = make([]float64, c.pending, n)
-	case Int, Time:
-		c.i = make([]int64, c.pending, n)
-	case String:
-		c.s = make([]string, c.pending, n)
-		c.strs.start()
-	case Bool:
-		c.b = make([]bool, c.pending, n)
-	}
-	if c.pending > 0 {
-		c.valid = NewBitmap(max(c.pending, c.capHint))
-		for i := range c.pending {
-			c.valid.Set(i, false)
-		}
-	}
 }
 
 func (c *csvCol) str(b []byte) string { return c.strs.make(b) }
@@ -858,37 +918,12 @@ func (c *csvCol) promote(t []byte) {
 				exact = exact && v <= 1<<53 && v >= -(1<<53)
 			}
 			if exact {
-				f := make([]float64, len(c.i), max(cap(c.i), c.capHint))
-				for k, v := range c.i {
-					f[k] = float64(v)
-				}
-				c.f, c.i, c.typ = f, nil, Float
+				c.toFloat()
 				return
 			}
 		}
 	}
-	n := c.n()
-	s := make([]string, n, max(n+64, c.capHint))
-	c.strs.start()
-	var tmp []byte
-	for k := range n {
-		if !c.valid.Valid(k) {
-			continue
-		}
-		tmp = tmp[:0]
-		switch c.typ {
-		case Int:
-			tmp = strconv.AppendInt(tmp, c.i[k], 10)
-		case Float:
-			tmp = appendFloat(tmp, c.f[k], "NaN")
-		case Bool:
-			tmp = strconv.AppendBool(tmp, c.b[k])
-		case Time:
-			tmp = time.Unix(0, c.i[k]).UTC().AppendFormat(tmp, time.RFC3339Nano)
-		}
-		s[k] = c.str(tmp)
-	}
-	c.s, c.i, c.f, c.b, c.typ = s, nil, nil, nil, String
+	c.toString()
 }
 
 // Candidate types of a value, as a bit set.
@@ -1594,24 +1629,9 @@ func (rd *csvReader) build() (*Table, error) {
 			return nil, fmt.Errorf("internal error: column %q has %d rows, expected %d", c.name, n, rows)
 		}
 		rows = n
-		if c.valid != nil {
-			c.valid = c.valid.grow(n)
-		}
 		f := c.meta
 		f.Name, f.Type = c.name, c.typ
-		schema[i] = f
-		switch c.typ {
-		case Float:
-			cols[i] = NewFloats(c.f, c.valid)
-		case Int:
-			cols[i] = NewInts(c.i, c.valid)
-		case String:
-			cols[i] = NewStrings(c.s, c.valid)
-		case Bool:
-			cols[i] = NewBools(c.b, c.valid)
-		case Time:
-			cols[i] = NewTimes(c.i, c.valid)
-		}
+		schema[i], cols[i] = f, c.column()
 	}
 	return New(schema, cols)
 }

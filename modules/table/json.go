@@ -496,7 +496,7 @@ func (jr *jsonReader) value(col *jsonCol, c byte, rec int) error {
 }
 
 func (jr *jsonReader) addColumn(name string) int {
-	col := &jsonCol{name: name, pending: jr.n}
+	col := &jsonCol{name: name, colValues: colValues{pending: jr.n}}
 	if f, ok := jr.fixed.Field(name); ok {
 		col.field, col.fixed = f, true
 		col.setType(f.Type)
@@ -528,54 +528,11 @@ func (jr *jsonReader) build() (*Table, error) {
 
 // jsonCol accumulates one column, widening its type as values arrive.
 type jsonCol struct {
-	name    string
-	field   Field
-	fixed   bool
-	typ     Type // Invalid until a value decides it
-	pending int  // nulls before the type was decided
-	seen    int  // the last record that set it
-
-	i     []int64 // Int and Time
-	f     []float64
-	s     []string
-	b     []bool
-	valid Bitmap
-	strs  strMaker
-}
-
-func (c *jsonCol) n() int {
-	switch c.typ {
-	case Float:
-		return len(c.f)
-	case Int, Time:
-		return len(c.i)
-	case String:
-		return len(c.s)
-	case Bool:
-		return len(c.b)
-	}
-	return c.pending
-}
-
-func (c *jsonCol) setType(t Type) {
-	c.typ = t
-	switch t {
-	case Float:
-		c.f = make([]float64, c.pending, c.pending+64)
-	case Int, Time:
-		c.i = make([]int64, c.pending, c.pending+64)
-	case String:
-		c.s = make([]string, c.pending, c.pending+64)
-		c.strs.start()
-	case Bool:
-		c.b = make([]bool, c.pending, c.pending+64)
-	}
-	if c.pending > 0 {
-		c.valid = NewBitmap(c.pending)
-		for i := range c.pending {
-			c.valid.Set(i, false)
-		}
-	}
+	colValues
+	name  string
+	field Field
+	fixed bool
+	seen  int // the last record that set it
 }
 
 func (c *jsonCol) appendNull() {
@@ -710,57 +667,6 @@ func jsonFloat(text []byte) (float64, error) {
 		return 0, fmt.Errorf("number %s is out of range", text)
 	}
 	return f, nil
-}
-
-// toFloat widens an int column.
-func (c *jsonCol) toFloat() {
-	c.f = make([]float64, len(c.i), cap(c.i))
-	for k, v := range c.i {
-		c.f[k] = float64(v)
-	}
-	c.i, c.typ = nil, Float
-}
-
-// toString widens a column of numbers or booleans to their text.
-func (c *jsonCol) toString() {
-	n := c.n()
-	s := make([]string, n, n+64)
-	c.strs.start()
-	var tmp []byte
-	for k := range n {
-		if !c.valid.Valid(k) {
-			continue
-		}
-		tmp = tmp[:0]
-		switch c.typ {
-		case Int:
-			tmp = strconv.AppendInt(tmp, c.i[k], 10)
-		case Float:
-			tmp = appendFloat(tmp, c.f[k], "NaN")
-		case Bool:
-			tmp = strconv.AppendBool(tmp, c.b[k])
-		}
-		s[k] = c.strs.make(tmp)
-	}
-	c.s, c.i, c.f, c.b, c.typ = s, nil, nil, nil, String
-}
-
-func (c *jsonCol) column() Column {
-	n := c.n()
-	if c.valid != nil {
-		c.valid = c.valid.grow(n)
-	}
-	switch c.typ {
-	case Float:
-		return NewFloats(c.f, c.valid)
-	case Int:
-		return NewInts(c.i, c.valid)
-	case Bool:
-		return NewBools(c.b, c.valid)
-	case Time:
-		return NewTimes(c.i, c.valid)
-	}
-	return NewStrings(c.s, c.valid)
 }
 
 // WriteJSON writes the table as a JSON array of records, one object a line,
