@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/trellis-studio/trellis/modules/table"
 )
 
 // ParamError ties an error to the parameter at fault, so the designer can
@@ -182,6 +184,20 @@ func (p Params) Bool(name string) bool {
 func (p Params) Columns(name string) ColumnSelector {
 	v, _ := p.get(name, ParamColumns).(ColumnSelector)
 	return v
+}
+
+// ColumnIndices resolves a column-set parameter against a schema and
+// refuses an empty selection: a module that silently does nothing hides a
+// mistake in the selector. Errors blame the parameter.
+func (p Params) ColumnIndices(name string, s table.Schema) ([]int, error) {
+	idx, err := p.Columns(name).Resolve(s)
+	if err != nil {
+		return nil, ParamErr(name, err)
+	}
+	if len(idx) == 0 {
+		return nil, ParamErrf(name, "selects no columns")
+	}
+	return idx, nil
 }
 
 // Values returns the resolved values as plain JSON-ready data, for cache keys and display.

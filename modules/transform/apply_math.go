@@ -125,12 +125,9 @@ type mathTarget struct {
 }
 
 func (ApplyMathOperation) plan(p modules.Params, s table.Schema) ([]mathTarget, error) {
-	idx, err := p.Columns("columns").Resolve(s)
+	idx, err := p.ColumnIndices("columns", s)
 	if err != nil {
-		return nil, modules.ParamErr("columns", err)
-	}
-	if len(idx) == 0 {
-		return nil, modules.ParamErrf("columns", "selects no columns")
+		return nil, err
 	}
 	op := mathOpOf(p.String("operation"))
 	output := p.String("output")

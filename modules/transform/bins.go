@@ -76,7 +76,7 @@ func (GroupDataIntoBins) Spec() modules.Spec {
 }
 
 func (GroupDataIntoBins) selected(p modules.Params, s table.Schema) ([]int, error) {
-	idx, err := selectNonEmpty(p, "columns", s)
+	idx, err := p.ColumnIndices("columns", s)
 	if err != nil {
 		return nil, err
 	}

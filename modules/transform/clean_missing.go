@@ -103,7 +103,7 @@ type cleanPlan struct {
 }
 
 func (CleanMissingData) plan(p modules.Params, s table.Schema) (cleanPlan, error) {
-	idx, err := selectNonEmpty(p, "columns", s)
+	idx, err := p.ColumnIndices("columns", s)
 	if err != nil {
 		return cleanPlan{}, err
 	}

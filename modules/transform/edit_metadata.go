@@ -78,7 +78,7 @@ type editPlan struct {
 }
 
 func (EditMetadata) plan(p modules.Params, s table.Schema) (editPlan, error) {
-	idx, err := selectNonEmpty(p, "columns", s)
+	idx, err := p.ColumnIndices("columns", s)
 	if err != nil {
 		return editPlan{}, err
 	}

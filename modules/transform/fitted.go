@@ -149,19 +149,6 @@ func fittedColumn(t *table.Table, name string) (table.Column, int, error) {
 	return c, i, nil
 }
 
-// selectColumns resolves a columns parameter, refusing an empty selection:
-// a module that silently does nothing hides a mistake in the selector.
-func selectNonEmpty(p modules.Params, param string, s table.Schema) ([]int, error) {
-	idx, err := p.Columns(param).Resolve(s)
-	if err != nil {
-		return nil, modules.ParamErr(param, err)
-	}
-	if len(idx) == 0 {
-		return nil, modules.ParamErrf(param, "selects no columns")
-	}
-	return idx, nil
-}
-
 // selectedNames returns the names of the columns at idx.
 func selectedNames(s table.Schema, idx []int) []string {
 	out := make([]string, len(idx))

@@ -60,7 +60,7 @@ func (ConvertToIndicatorValues) Spec() modules.Spec {
 }
 
 func (ConvertToIndicatorValues) selected(p modules.Params, s table.Schema) ([]int, error) {
-	idx, err := selectNonEmpty(p, "columns", s)
+	idx, err := p.ColumnIndices("columns", s)
 	if err != nil {
 		return nil, err
 	}

@@ -70,7 +70,7 @@ func (NormalizeData) Spec() modules.Spec {
 }
 
 func (NormalizeData) selected(p modules.Params, s table.Schema) ([]int, error) {
-	idx, err := selectNonEmpty(p, "columns", s)
+	idx, err := p.ColumnIndices("columns", s)
 	if err != nil {
 		return nil, err
 	}

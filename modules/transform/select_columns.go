@@ -28,14 +28,7 @@ func (SelectColumns) Spec() modules.Spec {
 }
 
 func (SelectColumns) selected(p modules.Params, s table.Schema) ([]int, error) {
-	idx, err := p.Columns("columns").Resolve(s)
-	if err != nil {
-		return nil, modules.ParamErr("columns", err)
-	}
-	if len(idx) == 0 {
-		return nil, modules.ParamErrf("columns", "selects no columns")
-	}
-	return idx, nil
+	return p.ColumnIndices("columns", s)
 }
 
 // Infer implements modules.Module.
