@@ -5,7 +5,7 @@ DATA      ?= ./data
 CHROMIUM  ?= /usr/bin/chromium
 BENCH_CSV ?= /tmp/bench-peers/data/batch_1m.csv
 
-.PHONY: all build run test test-short lint generate assets check-generated bench bench-data fuzz deps clean
+.PHONY: all build run test test-short lint browser-deps screenshots generate assets check-generated bench bench-data fuzz deps clean
 
 all: build
 
@@ -16,11 +16,22 @@ run: build
 	./$(BIN) serve --data $(DATA)
 
 # Everything CI checks: formatting, vet, generated code, and the tests with the race detector.
-test: lint
-	$(GO) test -race -count=1 ./...
+# The browser tests (e2e/) run after the others, alone, so that their timings (the designer's
+# 1,000-node benchmark) do not share the two cores with the rest of the suite.
+test: lint browser-deps
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v '/e2e$$')
+	$(GO) test -race -count=1 ./e2e/
 
 test-short:
 	$(GO) test -count=1 ./...
+
+# The browser tests (e2e/) drive Debian's chromium; a fresh machine has none.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || test -x $(CHROMIUM) || (apt-get update && apt-get install -y chromium)
+
+# The README's pictures of the designer, an output and a dataset, taken by the browser test.
+screenshots: browser-deps
+	TRELLIS_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run TestDesignerAcceptance ./e2e/
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

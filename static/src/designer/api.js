@@ -59,6 +59,7 @@ export function etagRevision(etag) {
 
 export const api = {
   modules: () => request('GET', '/modules').then((r) => r.data),
+  module: (id, version) => request('GET', `/modules/${encodeURIComponent(id)}?version=${encodeURIComponent(version)}`).then((r) => r.data),
   workflow: (id) => request('GET', `/workflows/${encodeURIComponent(id)}`),
   save: (id, doc, revision) =>
     request('PUT', `/workflows/${encodeURIComponent(id)}`, { body: doc, headers: { 'If-Match': `"${revision}"` } }),

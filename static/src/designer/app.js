@@ -10,7 +10,7 @@ import { Outputs } from './outputs.js';
 import { Minimap } from './minimap.js';
 import { layeredLayout } from './layout.js';
 import { h, debounce, replace } from './dom.js';
-import { statusAttrs, problemAttrs, labelAttrs, categoryColor, STATUS, NODE_WIDTH, NODE_HEIGHT } from './shapes.js';
+import { statusAttrs, problemAttrs, categoryColor, STATUS, NODE_WIDTH, NODE_HEIGHT } from './shapes.js';
 
 export class Designer {
   constructor(root) {
@@ -45,12 +45,14 @@ export class Designer {
     this.palette = new Palette(this.root.querySelector('.dz-palette'), this);
     this.minimap = new Minimap(this.canvas.graph, this.root.querySelector('.dz-minimap'), (n) => this.minimapColor(n));
 
+    await this.fetchOldVersions(wf.data.document);
     this.applyWorkflow(wf.data, etagRevision(wf.etag));
     performance.mark('designer:loaded');
     this.listen();
     this.bindKeys();
     performance.mark('designer:rendered');
-    this.canvas.graph.zoomToFit({ padding: 40, maxScale: 1 });
+    // load framed the workflow; the level of detail follows the zoom.
+    this.levelOfDetail(this.canvas.graph.zoom());
     await nextFrame();
     performance.mark('designer:ready');
     performance.measure('designer:open', 'designer:start', 'designer:ready');
@@ -76,6 +78,31 @@ export class Designer {
         if (!cur || cur.version < m.version) this.latest.set(m.id, m);
       }
     }
+  }
+
+  /**
+   * fetchOldVersions gets the specs of module versions the document uses
+   * that the palette (latest versions only) lacks.
+   */
+  async fetchOldVersions(doc) {
+    const missing = new Set();
+    for (const n of doc.nodes || []) {
+      if (!this.specOf(n.module, n.version) && this.latest.has(n.module)) missing.add(`${n.module}@${n.version}`);
+    }
+    await Promise.all(
+      [...missing].map(async (ref) => {
+        const [id, v] = ref.split('@');
+        try {
+          const spec = await api.module(id, v);
+          spec.inputs ||= [];
+          spec.outputs ||= [];
+          spec.params ||= [];
+          this.specs.set(ref, spec);
+        } catch {
+          // Shown as an unknown module, and validation says why.
+        }
+      }),
+    );
   }
 
   specOf(module, version) {
@@ -192,7 +219,9 @@ export class Designer {
       if (options && options.quiet) return;
       const data = node.getData() || {};
       const spec = this.specOf(data.module, data.version);
-      node.setAttrs(labelAttrs(data, spec, categoryColor(this.categories, spec ? spec.category : '')), QUIET);
+      // The view derives the labels from the data (see views.setLabeler).
+      const view = this.canvas.graph.findViewByCell(node);
+      if (view) view.update();
       // An edit made elsewhere (undo, redo, paste) redraws the pane.
       if (!options.fromPane && node.id === this.props.nodeId) this.props.rerender();
       if (options.fromPane && node.id === this.props.nodeId) {
@@ -229,17 +258,20 @@ export class Designer {
 
   bindKeys() {
     const g = this.canvas.graph;
+    // A handler returns false when it did nothing, and the key then does
+    // what it does in the browser (copying selected text, for one).
     const k = (keys, fn) =>
       g.bindKey(keys, (e) => {
-        fn();
+        if (fn() === false) return true;
         if (e && e.preventDefault) e.preventDefault();
         return false;
       });
+    const textSelected = () => String(window.getSelection ? window.getSelection() : '').length > 0;
     k(['meta+z', 'ctrl+z'], () => this.command('undo'));
     k(['meta+shift+z', 'ctrl+shift+z', 'ctrl+y', 'meta+y'], () => this.command('redo'));
     k(['delete', 'backspace'], () => this.command('delete'));
-    k(['meta+c', 'ctrl+c'], () => this.command('copy'));
-    k(['meta+x', 'ctrl+x'], () => this.command('cut'));
+    k(['meta+c', 'ctrl+c'], () => !textSelected() && this.canvas.selectedNodes().length > 0 && this.command('copy'));
+    k(['meta+x', 'ctrl+x'], () => !textSelected() && this.canvas.selectedNodes().length > 0 && this.command('cut'));
     k(['meta+v', 'ctrl+v'], () => this.command('paste'));
     k(['meta+a', 'ctrl+a'], () => this.command('select-all'));
     k(['meta+s', 'ctrl+s'], () => this.saver.flush());
@@ -368,6 +400,7 @@ export class Designer {
   }
 
   applyValidation(res) {
+    const t0 = performance.now();
     this.validation = res;
     const next = new Map();
     const general = [];
@@ -386,12 +419,14 @@ export class Designer {
       }
     }
     this.problems = next;
+    this.minimap.schedule();
     const n = res.problems.length;
     this.status.problems(
       n ? `${n} problem${n === 1 ? '' : 's'}${general.length ? `: ${general[0].message}` : ''}` : 'No problems',
       n ? 'error' : 'ok',
     );
     this.props.update();
+    performance.measure('designer:validation-shown', { start: t0, end: performance.now() });
   }
 
   problemsOf(id) {
@@ -406,6 +441,7 @@ export class Designer {
   showStatus(id, st) {
     const n = this.canvas.graph.getCellById(id);
     if (n) n.setAttrs(statusAttrs(st), QUIET);
+    this.minimap.schedule();
   }
 
   minimapColor(node) {
@@ -507,6 +543,8 @@ class StatusBar {
   counts() {
     const g = this.d.canvas ? this.d.canvas.graph : null;
     if (!g) return;
-    replace(this.countEl, `${g.getNodes().length} nodes · ${g.getEdges().length} connections · ${Math.round(g.zoom() * 100)}%`);
+    const n = g.getNodes().length;
+    const e = g.getEdges().length;
+    replace(this.countEl, `${n} node${n === 1 ? '' : 's'} · ${e} connection${e === 1 ? '' : 's'} · ${Math.round(g.zoom() * 100)}%`);
   }
 }

@@ -14,6 +14,7 @@ import {
   NODE_WIDTH,
   NODE_HEIGHT,
 } from './shapes.js';
+import { TrellisNodeView, TrellisEdgeView, setLabeler } from './views.js';
 
 /** Options passed with changes that are not edits: no undo entry, no save. */
 export const QUIET = { ignoreHistory: true, quiet: true };
@@ -27,13 +28,21 @@ export class Canvas {
   constructor(container, o) {
     registerShapes();
     this.o = o;
+    setLabeler((cell) => {
+      const d = cell.getData() || {};
+      const spec = o.specOf(d.module, d.version);
+      return labelAttrs(d, spec, o.colorOf(spec ? spec.category : ''));
+    });
     this.refusal = '';
     const canvas = this;
     this.graph = new Graph({
       container,
       autoResize: true,
       async: true,
-      virtual: false,
+      // Only nodes in (or near) view are in the DOM: zoomed in on a large
+      // workflow the browser paints a few dozen nodes, not all of them.
+      virtual: { enabled: true, margin: 160 },
+      createCellView: (cell) => (cell.isNode() ? TrellisNodeView : TrellisEdgeView),
       grid: { size: 10, visible: true, type: 'dot', args: { color: '#d0d5dd' } },
       background: { color: '#f7f8fa' },
       panning: { enabled: true, eventTypes: ['rightMouseDown', 'mouseWheel', 'mouseWheelDown'] },
@@ -56,10 +65,10 @@ export class Canvas {
         highlight: true,
         router: 'normal',
         connector: { name: 'smooth', args: { direction: 'V' } },
-        anchor: 'center',
+        anchor: 'tn-port',
         connectionPoint: 'anchor',
         createEdge() {
-          return this.createEdge({ shape: 'edge', attrs: edgeAttrs('#9ca3af'), zIndex: -1 });
+          return this.createEdge({ shape: 'trellis-edge', attrs: edgeAttrs('#9ca3af'), zIndex: -1 });
         },
         validateMagnet({ magnet }) {
           return o.editable && (magnet.getAttribute('port-group') || '').startsWith('out-');
@@ -97,6 +106,33 @@ export class Canvas {
       }),
     );
     g.use(new Keyboard({ enabled: true, global: true }));
+
+    // Virtual rendering drops the views that leave the visible area. While
+    // a mouse button is down (a node being dragged, the view being panned)
+    // no drawn view is dropped — a dragged node that leaves the view and
+    // comes back stays drawn — and on release the area is looked at again.
+    let pressed = false;
+    const sched = g.renderer.schedule;
+    const updatable = sched.isUpdatable.bind(sched);
+    sched.isUpdatable = (view) => updatable(view) || (pressed && sched.isViewMounted(view));
+    container.addEventListener('mousedown', () => (pressed = true), true);
+    window.addEventListener(
+      'mouseup',
+      () => {
+        if (!pressed) return;
+        pressed = false;
+        setTimeout(() => g.renderer.setRenderArea(g.getGraphArea().inflate(160, 160)), 0);
+      },
+      true,
+    );
+
+    // A selected edge is drawn thicker (nodes get X6's selection box).
+    const mark = (cell, on) => {
+      const view = cell.isEdge() ? g.findViewByCell(cell) : null;
+      if (view && view.container) view.container.classList.toggle('tn-selected', on);
+    };
+    g.on('cell:selected', ({ cell }) => mark(cell, true));
+    g.on('cell:unselected', ({ cell }) => mark(cell, false));
 
     // A freshly connected edge takes the colour of its kind.
     g.on('edge:connected', ({ edge }) => {
@@ -191,7 +227,6 @@ export class Canvas {
       x: n.position ? n.position.x : 0,
       y: n.position ? n.position.y : 0,
       data,
-      attrs: labelAttrs(data, spec, this.o.colorOf(spec ? spec.category : '')),
       ports: { items: portItems(spec) },
     };
   }
@@ -200,11 +235,10 @@ export class Canvas {
     const from = fromNode || this.graph.getCellById(e.from.node);
     const kind = from ? this.portKind(from, { dir: 'out', name: e.from.port }) : null;
     return {
-      shape: 'edge',
+      shape: 'trellis-edge',
       source: { cell: e.from.node, port: portId('out', e.from.port) },
       target: { cell: e.to.node, port: portId('in', e.to.port) },
       attrs: edgeAttrs(kindColor(kind)),
-      connector: { name: 'smooth', args: { direction: 'V' } },
       zIndex: -1,
     };
   }
@@ -213,18 +247,44 @@ export class Canvas {
   load(doc) {
     const g = this.graph;
     const ids = new Set(doc.nodes.map((n) => n.id));
+    performance.mark('designer:cells');
     const cells = doc.nodes.map((n) => g.createNode(this.nodeCell(n)));
     const kinds = new Map(cells.map((c) => [c.id, c]));
     for (const e of doc.edges) {
       if (ids.has(e.from.node) && ids.has(e.to.node)) cells.push(g.createEdge(this.edgeCell(e, kinds.get(e.from.node))));
     }
-    // Draw a whole document at once rather than in idle-time slices, which
-    // take seconds for a large workflow; later edits render asynchronously.
+    performance.mark('designer:models');
+    // Frame the document first, so that what is drawn below is what shows;
+    // then draw it at once rather than in frame-sized slices, which take
+    // seconds for a large workflow (later edits render asynchronously).
+    if (doc.nodes.length) this.frame(doc.nodes);
     const async = g.options.async;
     g.options.async = false;
     g.model.resetCells(cells, QUIET);
     g.options.async = async;
     g.cleanHistory();
+  }
+
+  /** frame zooms (up to 100%) and pans so that the nodes fill the view. */
+  frame(nodes) {
+    const g = this.graph;
+    const xs = nodes.map((n) => (n.position ? n.position.x : 0));
+    const ys = nodes.map((n) => (n.position ? n.position.y : 0));
+    const x0 = Math.min(...xs);
+    const y0 = Math.min(...ys);
+    const w = Math.max(...xs) - x0 + NODE_WIDTH;
+    const h = Math.max(...ys) - y0 + NODE_HEIGHT + 20;
+    const el = g.container;
+    // The graph learns its size from autoResize a frame late; the virtual
+    // render area needs it now.
+    g.resize(el.clientWidth, el.clientHeight);
+    const pad = 40;
+    const k = Math.max(0.05, Math.min(1, (el.clientWidth - 2 * pad) / w, (el.clientHeight - 2 * pad) / h));
+    g.zoomTo(k);
+    g.centerPoint(x0 + w / 2, y0 + h / 2);
+    // X6 updates the area it renders at most every 200 ms; a new view must
+    // count now.
+    g.renderer.setRenderArea(g.getGraphArea().inflate(160, 160));
   }
 
   /** toDocument returns the nodes and edges of the graph as document parts. */
@@ -306,6 +366,7 @@ export class Canvas {
       added.push(g.addNode(this.nodeCell(copy)));
     }
     for (const e of frag.edges) {
+      if (!rename.has(e.from.node) || !rename.has(e.to.node)) continue;
       g.addEdge(
         this.edgeCell({
           from: { node: rename.get(e.from.node), port: e.from.port },
@@ -340,11 +401,5 @@ export class Canvas {
 }
 
 function edgeAttrs(color) {
-  return {
-    line: {
-      stroke: color,
-      strokeWidth: 2,
-      targetMarker: { name: 'block', width: 8, height: 6 },
-    },
-  };
+  return { line: { stroke: color } };
 }

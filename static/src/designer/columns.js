@@ -21,6 +21,8 @@ export function toRules(v) {
 
 /** fromRules writes rules back, as a plain list of names when that is all they say. */
 export function fromRules(rules) {
+  // A names rule with no names yet matches nothing: leave it out.
+  rules = rules.filter((r) => ruleBy(r) !== 'names' || (r.names || []).length);
   if (rules.length === 0) return undefined;
   if (rules.length === 1 && !rules[0].exclude && ruleBy(rules[0]) === 'names') return [...(rules[0].names || [])];
   return { rules: rules.map(cleanRule) };
@@ -125,6 +127,8 @@ export function columnPicker({ id, value, schema, onChange, testid }) {
 export function columnSetPicker({ id, value, fallback, schema, onChange, testid }) {
   let usingDefault = value === undefined;
   const rules = toRules(usingDefault ? fallback : value);
+  // Start with a list of the columns to tick.
+  if (!rules.length) rules.push({ by: 'names', names: [] });
   const root = h('div.dz-colset', { id, testid, role: 'group' });
   const commit = () => {
     usingDefault = false;
@@ -246,7 +250,7 @@ export function columnSetPicker({ id, value, fallback, schema, onChange, testid 
     const { names, missing } = resolve(rules, cols);
     replace(
       root,
-      usingDefault && rules.length ? h('p.dz-hint', null, 'Default rules; change them to set your own.') : null,
+      usingDefault && fallback ? h('p.dz-hint', null, 'Default rules; change them to set your own.') : null,
       ruleEls,
       h(
         'button.dz-link',

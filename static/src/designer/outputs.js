@@ -83,7 +83,7 @@ export class Outputs {
     this.tabbed(
       [
         { name: 'data', label: `Data (${formatNumber(t.rows)} rows × ${t.columns.length} columns)`, render: () => this.dataView(t, runId, nodeId, port, stored) },
-        { name: 'statistics', label: 'Statistics', render: () => statistics(t) },
+        { name: 'statistics', label: 'Statistics', render: () => statistics(runId, nodeId, port) },
       ],
       'data',
     );
@@ -220,67 +220,23 @@ function dataTable(t) {
   );
 }
 
-const STATS = [
-  ['count', 'Count'],
-  ['missing', 'Missing'],
-  ['unique', 'Unique'],
-  ['mean', 'Mean'],
-  ['std', 'Std. dev.'],
-  ['min', 'Min'],
-  ['q1', '25%'],
-  ['median', 'Median'],
-  ['q3', '75%'],
-  ['max', 'Max'],
-  ['earliest', 'Earliest'],
-  ['latest', 'Latest'],
-  ['mode', 'Mode'],
-];
-
-/** statistics shows a card per column: its numbers and its histogram. */
-function statistics(t) {
-  return h(
-    'div.dz-stats',
-    { testid: 'statistics' },
-    t.columns.map((c) => {
-      const s = c.stats || {};
-      return h(
-        'article.dz-stat-card',
-        { testid: 'stats-card', dataset: { column: c.name } },
-        h('header', null, h('h3', null, c.name), h('span.dz-type', { dataset: { type: c.type } }, c.type), c.categorical ? h('span.dz-tag', null, 'categorical') : null),
-        histogram(s.histogram || [], c.type),
-        h(
-          'dl',
-          null,
-          STATS.filter(([k]) => s[k] != null && s[k] !== '').map(([k, label]) => [
-            h('dt', null, label),
-            h('dd', { dataset: { stat: k } }, k === 'unique' && s.unique_capped ? `≥ ${formatStat(s[k])}` : formatStat(s[k])),
-          ]),
-        ),
-      );
-    }),
-  );
-}
-
-// histogram draws the bins as an SVG bar chart (an <img> of a data URL,
-// which the CSP allows and which cannot run anything).
-export function histogram(bins, type) {
-  if (!bins.length) return h('p.dz-hint', null, 'No values.');
-  const W = 240;
-  const H = 90;
-  const max = Math.max(...bins.map((b) => b.count), 1);
-  const bw = W / bins.length;
-  const esc = (s) => String(s).replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]);
-  const label = (b) => (b.lo != null && !b.label ? `${formatStat(b.lo)} – ${formatStat(b.hi)}` : b.label || '');
-  const bars = bins
-    .map((b, i) => {
-      const bh = Math.max(b.count ? 1 : 0, (b.count / max) * (H - 14));
-      return `<rect x="${(i * bw + 0.5).toFixed(1)}" y="${(H - 12 - bh).toFixed(1)}" width="${Math.max(1, bw - 1).toFixed(1)}" height="${bh.toFixed(1)}" fill="${b.other ? '#9ca3af' : '#0072b2'}"><title>${esc(label(b))}: ${b.count}</title></rect>`;
+/**
+ * statistics shows a card per column with its numbers and its histogram or
+ * bar chart, as the server renders them (the same cards as the dataset
+ * page, with the charts drawn as SVG there).
+ */
+function statistics(runId, nodeId, port) {
+  const box = h('div.dz-stats-box', { testid: 'statistics' }, h('p.dz-hint', null, 'Computing statistics…'));
+  const url = `/runs/${encodeURIComponent(runId)}/nodes/${encodeURIComponent(nodeId)}/outputs/${encodeURIComponent(port)}/statistics`;
+  fetch(url, { credentials: 'same-origin', headers: { Accept: 'text/html' } })
+    .then(async (res) => {
+      if (res.redirected) throw new Error('the session has ended; log in again');
+      if (!res.ok) throw new Error(`the server answered ${res.status}`);
+      // Our own server's HTML, rendered by templ with everything escaped.
+      const t = document.createElement('template');
+      t.innerHTML = await res.text();
+      replace(box, t.content);
     })
-    .join('');
-  const numeric = bins[0].lo != null && type !== 'string' && type !== 'bool';
-  const left = numeric ? formatStat(bins[0].lo) : '';
-  const right = numeric ? formatStat(bins[bins.length - 1].hi) : '';
-  const axis = `<line x1="0" y1="${H - 12}" x2="${W}" y2="${H - 12}" stroke="#9ca3af"/><text x="0" y="${H - 1}" font-size="9" fill="#6b7280" font-family="sans-serif">${esc(left)}</text><text x="${W}" y="${H - 1}" font-size="9" fill="#6b7280" text-anchor="end" font-family="sans-serif">${esc(right)}</text>`;
-  const src = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">${bars}${axis}</svg>`;
-  return h('img.dz-hist', { alt: `histogram of ${bins.length} bins`, src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(src)}` });
+    .catch((e) => replace(box, h('p.dz-error', null, `Could not load the statistics: ${e.message}`)));
+  return box;
 }

@@ -26,6 +26,8 @@ export class Palette {
       target: designer.canvas.graph,
       scaled: false,
       dndContainer: root,
+      // The node being dragged is drawn by the designer's own views too.
+      delegateGraphOptions: { createCellView: designer.canvas.graph.options.createCellView },
       getDropNode: (dragging) => {
         const spec = designer.specOf(dragging.getData().module, dragging.getData().version);
         // Dnd positions the node where it is dropped.
@@ -44,6 +46,8 @@ export class Palette {
       if (!item || e.button !== 0 || !designer.editable) return;
       const spec = this.specOfItem(item);
       if (!spec) return;
+      // No text selection while dragging.
+      e.preventDefault();
       const cell = designer.canvas.nodeCell({ id: 'dragging', module: spec.id, version: spec.version, position: { x: 0, y: 0 } });
       this.dnd.start(designer.canvas.graph.createNode(cell), e);
     });

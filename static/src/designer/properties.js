@@ -6,7 +6,7 @@
 import { h, replace, debounce, formatNumber, formatDuration } from './dom.js';
 import { columnPicker, columnSetPicker } from './columns.js';
 import { ExpressionEditor } from './expression.js';
-import { KINDS, kindColor, STATUS } from './shapes.js';
+import { KINDS, STATUS } from './shapes.js';
 
 const BINDABLE = { string: 'string', text: 'string', int: 'int', float: 'float', bool: 'bool', choice: 'string' };
 
@@ -564,7 +564,6 @@ function portRow(p, shape, actions) {
   if (shape && shape.columns) info = `${shape.columns.length} columns`;
   else if (shape && shape.task) info = shape.task;
   const dot = h('span.dz-kind-dot', { dataset: { kind: p.kind }, title: kind });
-  dot.dataset.color = kindColor(p.kind);
   return h(
     'div.dz-port-row',
     null,

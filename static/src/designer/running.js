@@ -60,7 +60,7 @@ export class Running {
   follow(run, doc) {
     this.close();
     this.run = { id: run.id, status: run.status, revision: run.revision };
-    this.runPrints = fingerprints(doc, this.d);
+    this.runPrints = fingerprints(doc);
     for (const n of run.nodes || []) this.apply(n, run.id);
     this.d.toolbar.running(this.active());
     this.describe(run);
@@ -175,7 +175,7 @@ export class Running {
   /** markStale marks nodes whose last results no longer match the workflow. */
   markStale() {
     if (!this.runPrints) return;
-    const now = fingerprints(this.d.document(), this.d);
+    const now = fingerprints(this.d.document());
     for (const [id, st] of this.status) {
       const stale = !isDoneOK(st.status) ? false : now.get(id) !== this.runPrints.get(id);
       if (stale !== st.stale) {
@@ -200,7 +200,7 @@ function isDoneOK(s) {
  * module, version and parameters, the workflow parameters, and the
  * fingerprints of what feeds its inputs. Equal fingerprints, equal results.
  */
-export function fingerprints(doc, designer) {
+export function fingerprints(doc) {
   const byId = new Map(doc.nodes.map((n) => [n.id, n]));
   const inputs = new Map();
   for (const e of doc.edges) {
@@ -225,7 +225,6 @@ export function fingerprints(doc, designer) {
     return v;
   };
   for (const n of doc.nodes) fp(n.id);
-  void designer;
   return memo;
 }
 

@@ -93,7 +93,28 @@ export function registerShapes() {
         T('comment', { x: 0, y: NODE_HEIGHT + 16, 'font-size': 11, fill: '#6b7280', 'font-style': 'italic', class: 'tn-comment' }),
       ],
       attrs: {},
-      ports: { groups: portGroups() },
+      // Ports carry no group definitions: TrellisNodeView draws them from
+      // portCircle, at the places portItems gives.
+      ports: { items: [] },
+    },
+    true,
+  );
+  Graph.registerEdge(
+    'trellis-edge',
+    {
+      markup: [
+        {
+          tagName: 'path',
+          selector: 'wrap',
+          attrs: { fill: 'none', cursor: 'pointer', stroke: 'transparent', 'stroke-width': 12, 'stroke-linecap': 'round', class: 'tn-wrap' },
+        },
+        {
+          tagName: 'path',
+          selector: 'line',
+          attrs: { fill: 'none', 'pointer-events': 'none', 'stroke-width': 2, 'stroke-linejoin': 'round', stroke: '#9ca3af', class: 'tn-line' },
+        },
+      ],
+      attrs: {},
     },
     true,
   );
@@ -110,28 +131,24 @@ export function portName(id) {
   return { dir: id[0] === 'i' ? 'in' : 'out', name: id.slice(2) };
 }
 
-// portGroups defines a group per direction and kind, so that a port item
-// is only {id, group}: a thousand nodes then cost no per-port attributes.
-function portGroups() {
-  const groups = {};
-  for (const [kind, k] of Object.entries(KINDS)) {
-    groups[`in-${kind}`] = {
-      position: 'top',
-      attrs: { circle: { r: 6, magnet: 'passive', strokeWidth: 2, stroke: k.color, fill: '#fff', class: 'tn-port tn-in' } },
-    };
-    groups[`out-${kind}`] = {
-      position: 'bottom',
-      attrs: { circle: { r: 6, magnet: true, strokeWidth: 2, stroke: k.color, fill: k.color, class: 'tn-port tn-out' } },
-    };
-  }
-  return groups;
+/** portCircle returns the attributes of a port's circle, by its group ("in-table"). */
+export function portCircle(group) {
+  const [dir, kind] = [group.slice(0, group.indexOf('-')), group.slice(group.indexOf('-') + 1)];
+  const color = kindColor(kind);
+  return dir === 'in'
+    ? { r: 6, magnet: 'passive', 'stroke-width': 2, stroke: color, fill: '#fff', class: 'x6-port-body tn-port tn-in' }
+    : { r: 6, magnet: 'true', 'stroke-width': 2, stroke: color, fill: color, class: 'x6-port-body tn-port tn-out' };
 }
 
 /** portItems lists a spec's ports as X6 port items. */
 export function portItems(spec) {
   const items = [];
-  for (const p of spec ? spec.inputs || [] : []) items.push({ id: portId('in', p.name), group: `in-${p.kind}` });
-  for (const p of spec ? spec.outputs || [] : []) items.push({ id: portId('out', p.name), group: `out-${p.kind}` });
+  const row = (ports, dir, y) =>
+    ports.forEach((p, i) =>
+      items.push({ id: portId(dir, p.name), group: `${dir}-${p.kind}`, args: { x: Math.round((NODE_WIDTH * (i + 1)) / (ports.length + 1)), y } }),
+    );
+  row(spec ? spec.inputs || [] : [], 'in', 0);
+  row(spec ? spec.outputs || [] : [], 'out', NODE_HEIGHT);
   return items;
 }
 
