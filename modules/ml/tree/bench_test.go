@@ -1,14 +1,9 @@
 package tree
 
 import (
-	"bufio"
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"strconv"
 	"syscall"
 	"testing"
 )
@@ -105,51 +100,4 @@ func cpuTime() float64 {
 		return math.NaN()
 	}
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
-
-// TestWriteBenchCSV writes the benchmark's training and test sets as CSV for
-// timing scikit-learn on the same data (see BENCHMARKS.md):
-//
-//	TRELLIS_BENCH_DIR=/tmp/trellis-bench go test ./modules/ml/tree -run WriteBenchCSV
-func TestWriteBenchCSV(t *testing.T) {
-	dir := os.Getenv("TRELLIS_BENCH_DIR")
-	if dir == "" {
-		t.Skip("set TRELLIS_BENCH_DIR to write the benchmark data")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, seed := range map[string]uint64{"train.csv": 1, "test.csv": 2} {
-		d, y := benchData(100_000, seed)
-		if err := writeCSV(filepath.Join(dir, name), d, y); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func writeCSV(path string, d Data, y []float64) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	for j := range d.Cols {
-		fmt.Fprintf(w, "x%d,", j)
-	}
-	fmt.Fprintln(w, "y")
-	var buf []byte
-	for i := range d.NumRows() {
-		buf = buf[:0]
-		for _, c := range d.Cols {
-			buf = strconv.AppendFloat(buf, c[i], 'g', -1, 64)
-			buf = append(buf, ',')
-		}
-		buf = strconv.AppendFloat(buf, y[i], 'g', -1, 64)
-		buf = append(buf, '\n')
-		w.Write(buf)
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	return f.Close()
 }
