@@ -68,6 +68,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzReadJSON -fuzztime=$(FUZZTIME) ./modules/table/
 	$(GO) test -run='^$$' -fuzz=FuzzCompile -fuzztime=$(FUZZTIME) ./modules/expression/
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./workflow/
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeJSON -fuzztime=$(FUZZTIME) ./server/
+	$(GO) test -run='^$$' -fuzz=FuzzDatasetUpload -fuzztime=$(FUZZTIME) ./server/
 
 clean:
 	rm -rf bin
