@@ -274,6 +274,19 @@ func (x *execution) schedule(ctx context.Context) {
 	}
 	remaining := len(x.run.Order)
 	running := 0
+	// complete accounts for a node that has ended, whatever its status, and
+	// readies the nodes that were waiting only for it.
+	complete := func(id string) {
+		remaining--
+		x.release(id, consumers)
+		for _, d := range x.plan.Nodes[id].Downstream {
+			if x.run.Nodes[d] != nil {
+				if pending[d]--; pending[d] == 0 {
+					ready = append(ready, d)
+				}
+			}
+		}
+	}
 	for remaining > 0 {
 		for len(ready) > 0 {
 			id := ready[0]
@@ -285,15 +298,7 @@ func (x *execution) schedule(ctx context.Context) {
 					status = StatusCanceled
 				}
 				x.finish(nr, status, reason, "")
-				remaining--
-				x.release(id, consumers)
-				for _, d := range x.plan.Nodes[id].Downstream {
-					if x.run.Nodes[d] != nil {
-						if pending[d]--; pending[d] == 0 {
-							ready = append(ready, d)
-						}
-					}
-				}
+				complete(id)
 				continue
 			}
 			running++
@@ -307,17 +312,8 @@ func (x *execution) schedule(ctx context.Context) {
 		if running == 0 {
 			break
 		}
-		id := <-done
 		running--
-		remaining--
-		x.release(id, consumers)
-		for _, d := range x.plan.Nodes[id].Downstream {
-			if x.run.Nodes[d] != nil {
-				if pending[d]--; pending[d] == 0 {
-					ready = append(ready, d)
-				}
-			}
-		}
+		complete(<-done)
 	}
 }
 
