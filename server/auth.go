@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -76,14 +77,15 @@ func verifyPassword(encoded, password string) bool {
 }
 
 // dummyHash is verified against when the username is unknown, so that an
-// unknown user and a wrong password take the same time.
-var dummyHash = func() string {
+// unknown user and a wrong password take the same time. It is made at the
+// first login rather than at start-up, which every command would pay for.
+var dummyHash = sync.OnceValue(func() string {
 	h, err := HashPassword("not-a-real-password-at-all")
 	if err != nil {
 		panic(err)
 	}
 	return h
-}()
+})
 
 // loginLimits throttles login attempts per account and per client address,
 // using echo's in-memory rate limiter store.
@@ -263,7 +265,7 @@ func (s *Server) logIn(c echo.Context, username, password string) (*storage.User
 		return nil, errf(http.StatusTooManyRequests, CodeRateLimited, "too many login attempts; wait a minute and try again")
 	}
 	u, err := s.store.UserByName(username)
-	hash := dummyHash
+	hash := dummyHash()
 	if err == nil {
 		hash = u.PasswordHash
 	} else if !errors.Is(err, storage.ErrNotFound) {
