@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"bytes"
 	"container/list"
 	"errors"
 	"fmt"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/trellis-studio/trellis/modules/data"
 	"github.com/trellis-studio/trellis/modules/table"
 	"github.com/trellis-studio/trellis/storage"
 )
@@ -332,23 +332,10 @@ func formatOfMediaType(ct string) string {
 	return ""
 }
 
-// formatOfName maps a file name's extension to a format, "" when it does not say.
-func formatOfName(name string) string {
-	switch strings.ToLower(path.Ext(name)) {
-	case ".csv":
-		return "csv"
-	case ".tsv", ".tab":
-		return "tsv"
-	case ".json", ".jsonl", ".ndjson":
-		return "json"
-	}
-	return ""
-}
-
 // downloadName is the file name a download is saved under: the dataset's
 // name, with the format's extension when the name has none that fits.
 func downloadName(name string, v *storage.DatasetVersion) string {
-	if v.Format == "" || formatOfName(name) == v.Format {
+	if v.Format == "" || data.FormatOfName(name) == v.Format {
 		return name
 	}
 	return name + "." + v.Format
@@ -402,8 +389,8 @@ func (s *Server) receiveUpload(c echo.Context, into *storage.Dataset) (*upload, 
 	case format != "":
 	case formatOfMediaType(fileType) != "":
 		format = formatOfMediaType(fileType)
-	case formatOfName(filename) != "":
-		format = formatOfName(filename)
+	case data.FormatOfName(filename) != "":
+		format = data.FormatOfName(filename)
 	case into != nil:
 		format = into.Latest.Format
 	}
@@ -575,7 +562,7 @@ func (s *Server) checkUpload(hash string, size int64, format string) (*upload, e
 	br := bufio.NewReaderSize(file, 64<<10)
 	if format == "" {
 		head, _ := br.Peek(64 << 10)
-		format = sniffFormat(head)
+		format = data.Sniff(head)
 	}
 	t, err := parseTable(br, format, size)
 	if file.err != nil {
@@ -604,20 +591,6 @@ func dataErr(format string, err error) error {
 		}
 	}
 	return e
-}
-
-// sniffFormat guesses the format from the first bytes, as Import Data does:
-// JSON starts with [ or {, and a first line with more tabs than commas is TSV.
-func sniffFormat(head []byte) string {
-	head = bytes.TrimPrefix(head, []byte("\ufeff"))
-	if t := bytes.TrimLeft(head, " \t\r\n"); len(t) > 0 && (t[0] == '[' || t[0] == '{') {
-		return "json"
-	}
-	line, _, _ := bytes.Cut(head, []byte{'\n'})
-	if bytes.Count(line, []byte{'\t'}) > bytes.Count(line, []byte{','}) {
-		return "tsv"
-	}
-	return "csv"
 }
 
 // parseTable reads a dataset's bytes with Import Data's defaults (a header

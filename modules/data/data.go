@@ -78,14 +78,16 @@ func (r FileResources) Stat(ctx context.Context, ref string) (modules.Source, er
 func fileSource(p string, fi os.FileInfo) modules.Source {
 	return modules.Source{
 		Name:        filepath.Base(p),
-		Format:      formatOfName(p),
+		Format:      FormatOfName(p),
 		Size:        fi.Size(),
 		Fingerprint: fmt.Sprintf("%d:%d:%s", fi.Size(), fi.ModTime().UnixNano(), p),
 	}
 }
 
-// formatOfName maps a file extension to a format, "" when it says nothing.
-func formatOfName(name string) string {
+// FormatOfName maps a file name's extension to a format (csv, tsv, json), ""
+// when it says nothing. The server uses it for uploads, so an upload and an
+// Import Data node agree on what a file is.
+func FormatOfName(name string) string {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".csv":
 		return "csv"
@@ -97,9 +99,9 @@ func formatOfName(name string) string {
 	return ""
 }
 
-// sniff guesses the format from the first bytes: JSON starts with [ or {,
+// Sniff guesses the format from the first bytes: JSON starts with [ or {,
 // and a first line with more tabs than commas is TSV.
-func sniff(head []byte) string {
+func Sniff(head []byte) string {
 	head = bytes.TrimPrefix(head, []byte("\ufeff"))
 	trimmed := bytes.TrimLeft(head, " \t\r\n")
 	if len(trimmed) > 0 && (trimmed[0] == '[' || trimmed[0] == '{') {
@@ -188,7 +190,7 @@ func readText(r io.Reader, o textOptions, hint string) (*table.Table, error) {
 	if format == "" {
 		br := bufio.NewReaderSize(r, 64<<10)
 		head, _ := br.Peek(64 << 10)
-		format = sniff(head)
+		format = Sniff(head)
 		r = br
 	}
 	switch format {

@@ -249,8 +249,8 @@ func TestFileResources(t *testing.T) {
 		t.Error("Stat of a folder succeeded")
 	}
 	for name, want := range map[string]string{"a.csv": "csv", "a.tab": "tsv", "a.JSONL": "json", "a.ndjson": "json", "a.txt": "", "a": ""} {
-		if got := formatOfName(name); got != want {
-			t.Errorf("formatOfName(%q) = %q, want %q", name, got, want)
+		if got := FormatOfName(name); got != want {
+			t.Errorf("FormatOfName(%q) = %q, want %q", name, got, want)
 		}
 	}
 }

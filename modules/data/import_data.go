@@ -166,10 +166,10 @@ func formatHint(src modules.Source, ref string) string {
 	case "csv", "tsv", "json":
 		return src.Format
 	}
-	if f := formatOfName(src.Name); f != "" {
+	if f := FormatOfName(src.Name); f != "" {
 		return f
 	}
-	return formatOfName(ref)
+	return FormatOfName(ref)
 }
 
 func sourceName(src modules.Source, ref string) string {
