@@ -126,11 +126,7 @@ func (s *Server) handleWorkflowSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	doc, err := parseDocument(body)
+	doc, err := readDocument(c)
 	if err != nil {
 		return err
 	}
@@ -316,11 +312,7 @@ func (s *Server) handleWorkflowValidate(c echo.Context) error {
 // handleValidateDocument checks a document that is not saved: what the
 // designer calls while the analyst edits.
 func (s *Server) handleValidateDocument(c echo.Context) error {
-	body, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	doc, err := parseDocument(body)
+	doc, err := readDocument(c)
 	if err != nil {
 		return err
 	}
@@ -514,6 +506,15 @@ func newDocument(c echo.Context, body []byte) (*workflow.Workflow, error) {
 		return nil, err
 	}
 	return doc, nil
+}
+
+// readDocument reads and strictly decodes a workflow document request body.
+func readDocument(c echo.Context) (*workflow.Workflow, error) {
+	body, err := readBody(c)
+	if err != nil {
+		return nil, err
+	}
+	return parseDocument(body)
 }
 
 // parseDocument decodes a workflow document with workflow.Parse's strict
