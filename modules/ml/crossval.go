@@ -73,20 +73,15 @@ func (CrossValidateModel) Infer(ic *modules.InferContext) ([]*modules.Shape, err
 	if !ok {
 		return []*modules.Shape{nil, evalShape}, nil
 	}
-	label := ic.Params.String("label")
-	f, found := s.Field(label)
-	if !found {
-		return nil, modules.ParamErr("label", s.MissingColumnError(label))
-	}
-	lf := table.Field{Name: f.Name, Type: f.Type, Role: table.Label}
-	if task == modules.TaskRegression {
-		lf.Type = table.Float
+	lf, err := labelField(ic.Params, s, task)
+	if err != nil {
+		return nil, err
 	}
 	fields, ok := ScoreFields(task, &lf, nil, 0)
 	if !ok || task == "" {
 		return []*modules.Shape{nil, evalShape}, nil
 	}
-	return []*modules.Shape{modules.TableShape(oofSchema(s, label, fields)), evalShape}, nil
+	return []*modules.Shape{modules.TableShape(oofSchema(s, lf.Name, fields)), evalShape}, nil
 }
 
 func oofSchema(in table.Schema, label string, fields table.Schema) table.Schema {

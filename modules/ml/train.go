@@ -46,14 +46,9 @@ func (TrainModel) Infer(ic *modules.InferContext) ([]*modules.Shape, error) {
 	if !ok {
 		return []*modules.Shape{out}, nil
 	}
-	label := ic.Params.String("label")
-	f, found := s.Field(label)
-	if !found {
-		return nil, modules.ParamErr("label", s.MissingColumnError(label))
-	}
-	lf := table.Field{Name: f.Name, Type: f.Type, Role: table.Label}
-	if out.Task == modules.TaskRegression {
-		lf.Type = table.Float
+	lf, err := labelField(ic.Params, s, out.Task)
+	if err != nil {
+		return nil, err
 	}
 	out.Label = &lf
 	out.Schema, _ = ScoreFields(out.Task, &lf, nil, 0)
@@ -228,4 +223,19 @@ func (TrainClusteringModel) Apply(rc *modules.Context, s modules.State) error {
 	rc.SetOutput("trained_model", m)
 	rc.SetOutput("results", res)
 	return nil
+}
+
+// labelField is the field of the label parameter's column as a trained model
+// will know it (a regression label is learnt as a float), for inference.
+func labelField(p modules.Params, s table.Schema, task modules.Task) (table.Field, error) {
+	label := p.String("label")
+	f, found := s.Field(label)
+	if !found {
+		return table.Field{}, modules.ParamErr("label", s.MissingColumnError(label))
+	}
+	lf := table.Field{Name: f.Name, Type: f.Type, Role: table.Label}
+	if task == modules.TaskRegression {
+		lf.Type = table.Float
+	}
+	return lf, nil
 }

@@ -93,14 +93,9 @@ func (TuneModelHyperparameters) Infer(ic *modules.InferContext) ([]*modules.Shap
 	if !ok {
 		return []*modules.Shape{nil, model}, nil
 	}
-	label := ic.Params.String("label")
-	f, found := s.Field(label)
-	if !found {
-		return nil, modules.ParamErr("label", s.MissingColumnError(label))
-	}
-	lf := table.Field{Name: f.Name, Type: f.Type, Role: table.Label}
-	if model.Task == modules.TaskRegression {
-		lf.Type = table.Float
+	lf, err := labelField(ic.Params, s, model.Task)
+	if err != nil {
+		return nil, err
 	}
 	model.Label = &lf
 	model.Schema, _ = ScoreFields(model.Task, &lf, nil, 0)
