@@ -37,6 +37,9 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	@# The portable build of the vector kernels, as non-amd64 machines get it.
+	$(GO) vet -tags purego ./modules/ml/...
+	GOARCH=arm64 $(GO) vet ./modules/ml/internal/vecmath
 
 # Templ components (web/*.templ → *_templ.go, committed) and anything else generated.
 generate:

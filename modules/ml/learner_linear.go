@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/trellis-studio/trellis/modules"
+	"github.com/trellis-studio/trellis/modules/ml/internal/vecmath"
 	"github.com/trellis-studio/trellis/modules/ml/linear"
 	"github.com/trellis-studio/trellis/modules/table"
 )
@@ -153,28 +154,16 @@ func (p *linearPredictor) Predict(x *Matrix, out []float64) {
 	linearScores(x, p.W, p.B, out)
 }
 
-// linearScores writes b + x·w for each row. Columns are added four at a
-// time, so z is read and written a quarter as often; the order of additions
-// is fixed, so a row's result does not depend on the block it is in.
+// PredictColumns implements columnPredictor.
+func (p *linearPredictor) PredictColumns(x *Matrix, out [][]float64) {
+	linearScores(x, p.W, p.B, out[0])
+}
+
+// linearScores writes b + x·w for each row, adding the columns in order with
+// fused multiply-adds, so a row's result does not depend on the block it is
+// in.
 func linearScores(x *Matrix, w []float64, b float64, z []float64) {
-	z = z[:x.Rows]
-	for i := range z {
-		z[i] = b
-	}
-	j := 0
-	for ; j+4 <= len(x.Cols); j += 4 {
-		w0, w1, w2, w3 := w[j], w[j+1], w[j+2], w[j+3]
-		c0, c1, c2, c3 := x.Cols[j][:len(z)], x.Cols[j+1][:len(z)], x.Cols[j+2][:len(z)], x.Cols[j+3][:len(z)]
-		for i := range z {
-			z[i] += w0*c0[i] + w1*c1[i] + w2*c2[i] + w3*c3[i]
-		}
-	}
-	for ; j < len(x.Cols); j++ {
-		wj, c := w[j], x.Cols[j][:len(z)]
-		for i := range z {
-			z[i] += wj * c[i]
-		}
-	}
+	vecmath.Affine(z[:x.Rows], x.Cols, w, b)
 }
 
 func decodeLinear(params json.RawMessage, head *Model) (Predictor, error) {

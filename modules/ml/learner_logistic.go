@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/trellis-studio/trellis/modules"
+	"github.com/trellis-studio/trellis/modules/ml/internal/vecmath"
 	"github.com/trellis-studio/trellis/modules/ml/linear"
 	"github.com/trellis-studio/trellis/modules/table"
 )
@@ -175,20 +176,10 @@ func (*logisticPredictor) propagatesNaN() {}
 func (p *logisticPredictor) Predict(x *Matrix, out []float64) {
 	n := x.Rows
 	if len(p.W) == 1 {
-		z := make([]float64, n)
-		linearScores(x, p.W[0], p.B[0], z)
-		for i, v := range z {
-			// Both sides from one exponential; computing each directly keeps
-			// a tiny probability exact instead of rounding 1 − p. Which side
-			// is which is chosen by the sign bit, without a branch: signs of
-			// scores are random to the branch predictor.
-			e := math.Exp(-math.Abs(v))
-			big := 1 / (1 + e)
-			bs, bb := math.Float64bits(e*big), math.Float64bits(big)
-			neg := uint64(int64(math.Float64bits(v)) >> 63)
-			swap := (bs ^ bb) & neg
-			out[2*i] = math.Float64frombits(bs ^ swap)
-			out[2*i+1] = math.Float64frombits(bb ^ swap)
+		p1, p0 := make([]float64, n), make([]float64, n)
+		p.PredictColumns(x, [][]float64{p0, p1})
+		for i := range n {
+			out[2*i], out[2*i+1] = p0[i], p1[i]
 		}
 		return
 	}
@@ -203,6 +194,18 @@ func (p *logisticPredictor) Predict(x *Matrix, out []float64) {
 	for i := range n {
 		softmax(out[i*k : (i+1)*k])
 	}
+}
+
+// PredictColumns implements columnPredictor for the binary model: both
+// probabilities come from one exponential (see vecmath.Logistic), so the
+// smaller stays exact instead of being 1 minus a rounded number.
+func (p *logisticPredictor) PredictColumns(x *Matrix, out [][]float64) {
+	if len(p.W) != 1 {
+		panic("ml: PredictColumns of a multinomial logistic model")
+	}
+	p0, p1 := out[0][:x.Rows], out[1][:x.Rows]
+	linearScores(x, p.W[0], p.B[0], p1)
+	vecmath.Logistic(p1, p0)
 }
 
 // softmax replaces scores by their softmax in place.

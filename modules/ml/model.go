@@ -161,15 +161,31 @@ const scoreBlock = 2048
 func (m *Model) Predict(ctx context.Context, t *table.Table) ([]float64, error) {
 	w := m.Width()
 	out := make([]float64, t.NumRows()*w)
-	err := m.predictBlocks(ctx, t, func(from, rows int, block []float64) {
-		copy(out[from*w:], block[:rows*w])
+	err := m.predictBlocks(ctx, t, func() blockScorer {
+		return func(x *Matrix, from int, check bool) bool {
+			block := out[from*w : (from+x.Rows)*w]
+			m.Predictor.Predict(x, block)
+			return check && hasNaN(block)
+		}
 	})
 	return out, err
 }
 
-// predictBlocks encodes and predicts t in blocks of rows, in parallel,
-// handing each block's outputs to sink (which must only touch its rows).
-func (m *Model) predictBlocks(ctx context.Context, t *table.Table, sink func(from, rows int, out []float64)) error {
+// columnPredictor is implemented by predictors that can write each output
+// straight into a column of its own — out[k][:x.Rows] — which saves scoring
+// a row-major buffer and a pass to spread it into the score columns.
+type columnPredictor interface {
+	PredictColumns(x *Matrix, out [][]float64)
+}
+
+// A blockScorer predicts one block of rows (x holds rows from, from+1, …)
+// and stores the outputs where its caller wants them. When check is set it
+// reports whether any output it wrote is NaN.
+type blockScorer func(x *Matrix, from int, check bool) (nan bool)
+
+// predictBlocks encodes t in blocks of rows and scores them in parallel, each
+// worker with a blockScorer of its own from newScorer.
+func (m *Model) predictBlocks(ctx context.Context, t *table.Table, newScorer func() blockScorer) error {
 	b, err := m.Features.bind(t)
 	if err != nil {
 		return err
@@ -182,7 +198,7 @@ func (m *Model) predictBlocks(ctx context.Context, t *table.Table, sink func(fro
 	fast := propagates && m.Features.Missing == Impute
 	unchecked := *b
 	unchecked.unchecked = true
-	n, w := t.NumRows(), m.Width()
+	n := t.NumRows()
 	blocks := (n + scoreBlock - 1) / scoreBlock
 	workers := min(runtime.GOMAXPROCS(0), blocks)
 	var wg sync.WaitGroup
@@ -194,7 +210,7 @@ func (m *Model) predictBlocks(ctx context.Context, t *table.Table, sink func(fro
 		go func() {
 			defer wg.Done()
 			x := &Matrix{Cols: make([][]float64, m.Features.Width()), own: make([][]float64, m.Features.Width())}
-			out := make([]float64, scoreBlock*w)
+			score := newScorer()
 			for {
 				mu.Lock()
 				blk := next
@@ -211,8 +227,7 @@ func (m *Model) predictBlocks(ctx context.Context, t *table.Table, sink func(fro
 					return
 				}
 				from := blk * scoreBlock
-				rows := min(scoreBlock, n-from)
-				x.Rows = rows
+				x.Rows = min(scoreBlock, n-from)
 				bb := b
 				if fast {
 					bb = &unchecked
@@ -220,16 +235,14 @@ func (m *Model) predictBlocks(ctx context.Context, t *table.Table, sink func(fro
 				for k := range m.Features.Columns {
 					bb.fill(k, x, from)
 				}
-				m.Predictor.Predict(x, out[:rows*w])
-				if fast && hasNaN(out[:rows*w]) {
+				if score(x, from, fast) {
 					// A NaN input reached the predictor instead of its
 					// imputed value: encode the block properly and redo it.
 					for k := range m.Features.Columns {
 						b.fill(k, x, from)
 					}
-					m.Predictor.Predict(x, out[:rows*w])
+					score(x, from, false)
 				}
-				sink(from, rows, out)
 			}
 		}()
 	}
@@ -241,13 +254,28 @@ func (m *Model) predictBlocks(ctx context.Context, t *table.Table, sink func(fro
 // ScoreFields) to t and gives the label column, when t has it, the label role.
 func (m *Model) Score(ctx context.Context, t *table.Table) (*table.Table, error) {
 	n, w := t.NumRows(), m.Width()
+	cp, direct := m.Predictor.(columnPredictor)
 	// Outputs go straight from each block into the score columns' storage.
-	var sink func(from, rows int, out []float64)
+	var newScorer func() blockScorer
 	var build func() ([]table.Column, error)
 	switch m.Kind {
 	case modules.TaskRegression:
 		vals := make([]float64, n)
-		sink = func(from, rows int, out []float64) { copy(vals[from:from+rows], out) }
+		newScorer = func() blockScorer {
+			out := make([]float64, scoreBlock)
+			cols := make([][]float64, 1)
+			return func(x *Matrix, from int, check bool) bool {
+				dst := vals[from : from+x.Rows]
+				if direct {
+					cols[0] = dst
+					cp.PredictColumns(x, cols)
+				} else {
+					m.Predictor.Predict(x, out[:x.Rows])
+					copy(dst, out)
+				}
+				return check && hasNaN(dst)
+			}
+		}
 		build = func() ([]table.Column, error) { return []table.Column{table.NewFloats(vals, nil)}, nil }
 	case modules.TaskClustering:
 		assign := make([]int64, n)
@@ -255,17 +283,23 @@ func (m *Model) Score(ctx context.Context, t *table.Table) (*table.Table, error)
 		for k := range dist {
 			dist[k] = make([]float64, n)
 		}
-		sink = func(from, rows int, out []float64) {
-			for i := range rows {
-				row := out[i*w : (i+1)*w]
-				best := 0
-				for k, d := range row {
-					dist[k][from+i] = d
-					if d < row[best] {
-						best = k
+		newScorer = func() blockScorer {
+			out := make([]float64, scoreBlock*w)
+			return func(x *Matrix, from int, check bool) bool {
+				rows := x.Rows
+				m.Predictor.Predict(x, out[:rows*w])
+				for i := range rows {
+					row := out[i*w : (i+1)*w]
+					best := 0
+					for k, d := range row {
+						dist[k][from+i] = d
+						if d < row[best] {
+							best = k
+						}
 					}
+					assign[from+i] = int64(best)
 				}
-				assign[from+i] = int64(best)
+				return check && hasNaN(out[:rows*w])
 			}
 		}
 		build = func() ([]table.Column, error) {
@@ -288,35 +322,49 @@ func (m *Model) Score(ctx context.Context, t *table.Table) (*table.Table, error)
 		if err != nil {
 			return nil, err
 		}
-		sink = func(from, rows int, out []float64) {
+		newScorer = func() blockScorer {
 			var best [scoreBlock]int32
-			if w == 2 {
-				// The binary case, most scored of all, without branches.
-				for i := range rows {
-					p0, p1 := out[2*i], out[2*i+1]
-					best[i] = int32(b2i(p1 > p0))
+			if w == 2 && direct {
+				// The binary case, most scored of all: probabilities land
+				// in their columns (the negative class's in scratch when it
+				// has no column), the label is the likelier class.
+				p0 := make([]float64, scoreBlock)
+				cols := make([][]float64, 2)
+				return func(x *Matrix, from int, check bool) bool {
+					rows := x.Rows
+					cols[0], cols[1] = p0[:rows], probs[1][from:from+rows]
 					if first == 0 {
-						probs[0][from+i] = p0
+						cols[0] = probs[0][from : from+rows]
 					}
-					probs[1][from+i] = p1
+					cp.PredictColumns(x, cols)
+					q0, q1 := cols[0], cols[1]
+					for i := range q1 {
+						best[i] = int32(b2i(q1[i] > q0[i]))
+					}
+					labels.write(from, best[:rows])
+					return check && hasNaN(q1)
+				}
+			}
+			out := make([]float64, scoreBlock*w)
+			return func(x *Matrix, from int, check bool) bool {
+				rows := x.Rows
+				m.Predictor.Predict(x, out[:rows*w])
+				for i := range rows {
+					row := out[i*w : (i+1)*w]
+					b := 0
+					for k, p := range row {
+						if p > row[b] {
+							b = k
+						}
+					}
+					best[i] = int32(b)
+					for k := first; k < w; k++ {
+						probs[k][from+i] = row[k]
+					}
 				}
 				labels.write(from, best[:rows])
-				return
+				return check && hasNaN(out[:rows*w])
 			}
-			for i := range rows {
-				row := out[i*w : (i+1)*w]
-				b := 0
-				for k, p := range row {
-					if p > row[b] {
-						b = k
-					}
-				}
-				best[i] = int32(b)
-				for k := first; k < w; k++ {
-					probs[k][from+i] = row[k]
-				}
-			}
-			labels.write(from, best[:rows])
 		}
 		build = func() ([]table.Column, error) {
 			cols := []table.Column{labels.column()}
@@ -326,7 +374,7 @@ func (m *Model) Score(ctx context.Context, t *table.Table) (*table.Table, error)
 			return cols, nil
 		}
 	}
-	if err := m.predictBlocks(ctx, t, sink); err != nil {
+	if err := m.predictBlocks(ctx, t, newScorer); err != nil {
 		return nil, err
 	}
 	cols, err := build()

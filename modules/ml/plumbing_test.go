@@ -448,3 +448,67 @@ func scoreCols(t *table.Table) []int {
 	}
 	return out
 }
+
+// TestScoreDoesNotDependOnRowPosition shifts a table down by 0–5 rows and
+// across a block boundary: every row must score the same bits wherever it
+// lands (in a vector of four or in a tail, early or late in a block), and
+// Score must agree with Predict, which takes the row-major path.
+func TestScoreDoesNotDependOnRowPosition(t *testing.T) {
+	diab := loadCSV(t, "diabetes.csv")
+	bc := loadCSV(t, "breast_cancer.csv")
+	for _, tc := range []struct {
+		name  string
+		init  modules.Module
+		data  *table.Table
+		label string
+	}{
+		{"linear regression", LinearRegressionInit{}, diab, "progression"},
+		{"two-class logistic", TwoClassLogisticInit{}, bc, "target"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := learner(t, tc.init, nil).Train(bg, tc.data, tc.label)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := tc.data.NumRows()
+			// Enough copies of the data to span several blocks.
+			base := make([]int, 3*scoreBlock+7)
+			for i := range base {
+				base[i] = i % n
+			}
+			var want []float64
+			for shift := range 6 {
+				rows := append(make([]int, shift), base...)
+				out, err := m.Score(bg, tc.data.Take(rows))
+				if err != nil {
+					t.Fatal(err)
+				}
+				name := ScoredProbabilities
+				if tc.label == "progression" {
+					name = ScoredLabels
+				}
+				col, _, _ := out.Lookup(name)
+				got := col.(*table.Floats).Data()[shift:]
+				if shift == 0 {
+					want = got
+					raw, err := m.(*Model).Predict(bg, tc.data.Take(rows))
+					if err != nil {
+						t.Fatal(err)
+					}
+					w := m.(*Model).Width()
+					for i, v := range got {
+						if p := raw[i*w+w-1]; math.Float64bits(p) != math.Float64bits(v) {
+							t.Fatalf("row %d: Score %v, Predict %v", i, v, p)
+						}
+					}
+					continue
+				}
+				for i := range want {
+					if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+						t.Fatalf("shifted by %d, row %d: %v, unshifted %v", shift, i, got[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}
