@@ -40,6 +40,11 @@ lint:
 	@# The portable build of the vector kernels, as non-amd64 machines get it.
 	$(GO) vet -tags purego ./modules/ml/...
 	GOARCH=arm64 $(GO) vet ./modules/ml/internal/vecmath
+	@# Committed templ output must be what templ generates (the bundles need
+	@# npm, so only check-generated compares them).
+	@sum() { find . -name '*_templ.go' -not -path './node_modules/*' | sort | xargs cat | sha256sum; }; \
+	  before=$$(sum); $(GO) tool templ generate >/dev/null 2>&1; \
+	  if [ "$$(sum)" != "$$before" ]; then echo "the *_templ.go files were stale (now regenerated): commit them"; exit 1; fi
 
 # Templ components (web/*.templ → *_templ.go, committed) and anything else generated.
 generate:

@@ -82,10 +82,17 @@ func (t *Table) Lookup(name string) (Column, int, error) {
 	return t.cols[i], i, nil
 }
 
-// Select returns the columns at the given indices, in that order.
+// Select returns the columns at the given indices, in that order. An index
+// given twice is a programming error (column names must stay unique): it
+// panics, as an index out of range does.
 func (t *Table) Select(idx []int) *Table {
 	out := &Table{schema: make(Schema, len(idx)), cols: make([]Column, len(idx)), rows: t.rows}
+	seen := make([]bool, len(t.cols))
 	for k, i := range idx {
+		if seen[i] {
+			panic(fmt.Sprintf("table: Select: column %d (%q) selected twice", i, t.schema[i].Name))
+		}
+		seen[i] = true
 		out.schema[k] = t.schema[i]
 		out.cols[k] = t.cols[i]
 	}
@@ -133,6 +140,9 @@ func (t *Table) Slice(from, to int) *Table {
 // WithColumn returns a table with the column added at the end, or replacing the
 // column of the same name in place.
 func (t *Table) WithColumn(f Field, c Column) (*Table, error) {
+	if f.Name == "" {
+		return nil, fmt.Errorf("column %d has an empty name", len(t.cols)+1)
+	}
 	if c.Len() != t.rows && len(t.cols) > 0 {
 		return nil, fmt.Errorf("column %q has %d rows, the table has %d", f.Name, c.Len(), t.rows)
 	}

@@ -3,6 +3,7 @@ package table
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -98,6 +99,22 @@ func TestSlice(t *testing.T) {
 	sample().Slice(2, 4)
 }
 
+func TestSelect(t *testing.T) {
+	a := sample()
+	if got := a.Select([]int{2, 0}).Schema().String(); got != "s:string, f:float" {
+		t.Errorf("Select(2, 0): %s", got)
+	}
+	if got := a.Select(nil); got.NumCols() != 0 || got.NumRows() != a.NumRows() {
+		t.Errorf("Select(nil): %d columns, %d rows", got.NumCols(), got.NumRows())
+	}
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), `column 1 ("i") selected twice`) {
+			t.Errorf("a repeated index: recovered %v", r)
+		}
+	}()
+	a.Select([]int{1, 0, 1})
+}
+
 func TestConcat(t *testing.T) {
 	a := sample()
 	// b has the columns in another order and no nulls.
@@ -172,6 +189,7 @@ func TestWithColumn(t *testing.T) {
 			"f:float, i:string(cat), s:string, b:bool, t:timestamp[label]", false},
 		{"wrong length", Field{Name: "n", Type: Int}, NewInts([]int64{1}, nil), `column "n" has 1 rows, the table has 3`, true},
 		{"wrong type", Field{Name: "n", Type: Float}, NewInts([]int64{1, 2, 3}, nil), "field says float but the column holds int", true},
+		{"empty name", Field{Type: Int}, NewInts([]int64{1, 2, 3}, nil), "column 6 has an empty name", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
