@@ -80,7 +80,7 @@ func (s *Server) render(c echo.Context, status int, comp templ.Component) error 
 
 // page is the layout's view of the request: the user and the CSRF token.
 func (s *Server) page(c echo.Context, title, nav string) web.Page {
-	p := web.Page{Title: title, Nav: nav, CSRFToken: csrfToken(c)}
+	p := web.Page{Title: title, Nav: nav, CSRFToken: csrfToken(c), Flashes: s.takeFlashes(c)}
 	if u := currentUser(c); u != nil {
 		p.User = &web.User{Name: u.Username, Role: string(u.Role)}
 	}
@@ -351,7 +351,7 @@ func (s *Server) handleWorkflowDeleteSubmit(c echo.Context) error {
 // redirect back to the list.
 func (s *Server) workflowsChanged(c echo.Context, msg web.Flash) error {
 	if !isHTMX(c) {
-		return c.Redirect(http.StatusSeeOther, "/workflows")
+		return s.redirectWithFlash(c, "/workflows", msg)
 	}
 	v, err := s.workflowList(c, strings.TrimSpace(c.FormValue("q")))
 	if err != nil {
@@ -512,10 +512,14 @@ func (s *Server) handleDatasetPage(c echo.Context) error {
 // handleDatasetDeleteSubmit deletes a dataset as DELETE /api/v1/datasets/:id
 // does; one in use is refused (409, an error page naming the workflows).
 func (s *Server) handleDatasetDeleteSubmit(c echo.Context) error {
-	if err := s.deleteDataset(c, c.Param("id")); err != nil {
+	d, err := s.dataset(c.Param("id"))
+	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/datasets")
+	if err := s.deleteDataset(c, d.ID); err != nil {
+		return err
+	}
+	return s.redirectWithFlash(c, "/datasets", web.Flash{Kind: web.FlashSuccess, Message: "Deleted “" + d.Name + "”."})
 }
 
 // previewView maps a page of a table (of limit rows) to the view model of

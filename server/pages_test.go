@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/base64"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -364,6 +365,13 @@ func TestWorkflowForms(t *testing.T) {
 	if _, err := ts.store.Workflow(id); err == nil {
 		t.Error("the workflow is still there")
 	}
+	// The page it lands on says what happened, once.
+	if got := flashText(t, c.do(http.MethodGet, "/workflows", nil)); !strings.Contains(got, "Deleted “Score applicants”.") {
+		t.Errorf("flash after the redirect %q", got)
+	}
+	if got := flashText(t, c.do(http.MethodGet, "/workflows", nil)); got != "" {
+		t.Errorf("flash shown twice: %q", got)
+	}
 
 	// A viewer may not: an error page, not JSON.
 	res = ts.login(storage.RoleViewer).form("/workflows", url.Values{"name": {"x"}}, nil)
@@ -511,6 +519,49 @@ func TestDatasetDeleteForm(t *testing.T) {
 	}
 	if res := c.do(http.MethodGet, "/datasets/"+ds.ID, nil); res.Code != http.StatusNotFound || !isFullPage(res) {
 		t.Errorf("deleted dataset page: %d", res.Code)
+	}
+	// The 404 page above took the message; deleting another shows it on the list.
+	ds = c.mustUpload("loans", loansCSV)
+	c.form("/datasets/"+ds.ID+"/delete", nil, nil)
+	if got := flashText(t, c.do(http.MethodGet, "/datasets", nil)); !strings.Contains(got, "Deleted “loans”.") {
+		t.Errorf("flash after the redirect %q", got)
+	}
+}
+
+// flashText is the text of a full page's flash area.
+func flashText(t *testing.T, res *httptest.ResponseRecorder) string {
+	t.Helper()
+	if res.Code != http.StatusOK {
+		t.Fatalf("%d: %s", res.Code, res.Body)
+	}
+	return strings.TrimSpace(strings.ReplaceAll(htmlText(onlyTestID(t, parseHTML(t, res), "flash-area")), "×", ""))
+}
+
+func TestFlashCookieIsCheckedAndShownOnce(t *testing.T) {
+	ts := newTestServer(t)
+	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	tests := []struct {
+		name, value, want string
+	}{
+		{"a message", enc(`{"Kind":"success","Message":"Saved."}`), "Saved."},
+		{"markup stays text", enc(`{"Kind":"info","Message":"<b>hi</b>"}`), "<b>hi</b>"},
+		{"unknown kind", enc(`{"Kind":"x\" onclick=\"y","Message":"m"}`), ""},
+		{"empty message", enc(`{"Kind":"info","Message":""}`), ""},
+		{"too long", enc(`{"Kind":"info","Message":"` + strings.Repeat("a", maxFlashMessage+1) + `"}`), ""},
+		{"not base64", "%%%", ""},
+		{"not JSON", enc("nope"), ""},
+	}
+	c := ts.login(storage.RoleViewer)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c.cookies[flashCookie] = &http.Cookie{Name: flashCookie, Value: tt.value}
+			if got := flashText(t, c.do(http.MethodGet, "/workflows", nil)); got != tt.want {
+				t.Errorf("flash %q, want %q", got, tt.want)
+			}
+			if _, ok := c.cookies[flashCookie]; ok {
+				t.Error("the cookie was not cleared")
+			}
+		})
 	}
 }
 
