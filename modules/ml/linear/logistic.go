@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/trellis-studio/trellis/modules/ml/internal/vecmath"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
@@ -318,7 +319,10 @@ func (e *evaluator) smooth(x, grad []float64) float64 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			z := make([]float64, e.kk*chunkRows)
+			// Scores of each class, then (binary) the negative class's
+			// probabilities; and the chunk's nonzero columns and weights.
+			z := make([]float64, (e.kk+1)*chunkRows)
+			cols, ws := make([][]float64, 0, p), make([]float64, 0, p)
 			for {
 				mu.Lock()
 				c := next
@@ -327,7 +331,7 @@ func (e *evaluator) smooth(x, grad []float64) float64 {
 				if c >= chunks {
 					return
 				}
-				e.chunkF[c] = e.chunk(c, z, e.chunkG[c])
+				e.chunkF[c] = e.chunk(c, z, e.chunkG[c], cols, ws)
 			}
 		}()
 	}
@@ -375,7 +379,7 @@ func (e *evaluator) smooth(x, grad []float64) float64 {
 // on the raw columns — b_c = b'_c − Σ w_cj·m_j absorbs the centring, and the
 // centred gradient is Σ r·x − m·Σ r — so the inner loops are gonum's
 // vectorized axpy and dot.
-func (e *evaluator) chunk(c int, zbuf, g []float64) float64 {
+func (e *evaluator) chunk(c int, zbuf, g []float64, cols [][]float64, ws []float64) float64 {
 	lo := c * chunkRows
 	hi := min(lo+chunkRows, e.n)
 	rows := hi - lo
@@ -386,44 +390,45 @@ func (e *evaluator) chunk(c int, zbuf, g []float64) float64 {
 		for j := range p {
 			b -= e.w[k*p+j] * e.mean[j]
 		}
-		for i := range z {
-			z[i] = b
-		}
+		// Columns with a zero weight (many, under L1) cost nothing.
+		cols, ws = cols[:0], ws[:0]
 		for j, col := range e.cols {
 			if w := e.w[k*p+j]; w != 0 {
-				floats.AddScaled(z, w, col[lo:hi])
+				cols, ws = append(cols, col[lo:hi]), append(ws, w)
 			}
 		}
+		vecmath.Affine(z, cols, ws, b)
 	}
 	f := 0.0
 	cls := e.class[lo:hi]
 	if e.kk == 1 {
 		z := zbuf[:rows]
-		// Σ log(1 + e_i) is taken as the log of products of up to 32
-		// factors in [1, 2], one logarithm per 32 rows: the logarithm
-		// would otherwise be most of the training time.
-		// The loop is kept free of data-dependent branches (the signs of z
-		// and the labels are random to the branch predictor): max(z, 0) is
-		// (z + |z|)/2 exactly, and the label enters as a 0/1 float.
 		y := e.yf[lo:hi]
-		prod := 1.0
+		// The loss of a row is log(1 + exp(z)) − y·z
+		//   = max(z, 0) − y·z + log(1 + exp(−|z|)),
+		// where max(z, 0) is (z + |z|)/2 exactly, and the label enters as a
+		// 0/1 float, keeping the loop free of data-dependent branches (the
+		// signs of z and the labels are random to the branch predictor).
 		for i, zi := range z {
-			a := math.Abs(zi)
-			ez := math.Exp(-a)
-			d := 1 / (1 + ez)
-			prod *= 1 + ez
+			f += (zi+math.Abs(zi))*0.5 - y[i]*zi
+		}
+		// z becomes P(y = 1) and p0 P(y = 0), both from exp(−|z|); the
+		// larger of the two is 1/(1 + exp(−|z|)).
+		p0 := zbuf[chunkRows : chunkRows+rows]
+		vecmath.Logistic(z, p0)
+		// Σ log(1 + exp(−|z|)) = −Σ log(larger), taken as the log of
+		// products of up to 32 factors in [1/2, 1], one logarithm per 32
+		// rows: the logarithm would otherwise be most of the training time.
+		prod := 1.0
+		for i, pi := range z {
+			prod *= max(pi, p0[i])
 			if i%32 == 31 {
-				f += math.Log(prod)
+				f -= math.Log(prod)
 				prod = 1
 			}
-			r := ez * d
-			if zi > 0 {
-				r = d
-			}
-			f += (zi+a)*0.5 - y[i]*zi
-			z[i] = r - y[i]
+			z[i] = pi - y[i]
 		}
-		f += math.Log(prod)
+		f -= math.Log(prod)
 	} else {
 		row := make([]float64, e.kk)
 		for i := range rows {
