@@ -10,10 +10,10 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +28,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/trellis-studio/trellis/modules"
 	"github.com/trellis-studio/trellis/modules/builtin"
 	"github.com/trellis-studio/trellis/server"
 	"github.com/trellis-studio/trellis/storage"
@@ -49,11 +50,19 @@ type app struct {
 // random loopback port, and stops it when the test ends.
 func startServer(t testing.TB) *app {
 	t.Helper()
+	return startServerWith(t)
+}
+
+// startServerWith is startServer with extra modules in the registry. It
+// serves through Server.Serve, as `trellis serve` does, whose shutdown
+// cancels and records any run still going before the store closes.
+func startServerWith(t testing.TB, extra ...modules.Module) *app {
+	t.Helper()
 	st, err := storage.Open(t.TempDir(), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := builtin.Registry()
+	reg, err := modules.NewRegistry(append(builtin.Modules(), extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +71,7 @@ func startServer(t testing.TB) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{Addr: ln.Addr().String()}, st, reg, eng, nil)
+	srv, err := server.New(server.Config{Addr: ln.Addr().String(), ShutdownGrace: 5 * time.Second}, st, reg, eng, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,16 +79,19 @@ func startServer(t testing.TB) *app {
 	if _, err := server.CreateUser(st, authorName, password, storage.RoleAuthor); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewUnstartedServer(srv.Handler())
-	ts.Listener.Close()
-	ts.Listener = ln
-	ts.Start()
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
 	t.Cleanup(func() {
-		ts.CloseClientConnections()
-		ts.Close()
+		cancel()
+		if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("serve: %v", err)
+		}
 		st.Close()
 	})
-	return &app{URL: ts.URL, Store: st}
+	a := &app{URL: "http://" + ln.Addr().String(), Store: st}
+	checkServer(t, a)
+	return a
 }
 
 // chromiumPath finds the browser, or skips the test outside CI.

@@ -150,10 +150,28 @@ export class Designer {
     this.meta = { name: doc.name, description: doc.description || '', parameters: doc.parameters || [] };
     this.toolbar.setName(doc.name);
     if (undoable) {
+      // A node in both documents is changed in place, not removed and added
+      // again under its id: X6's history reorders such a pair within a batch
+      // (an add before the remove of the same id), and undoing the restore
+      // would then mix the two up. Edges have no ids of ours: they go and
+      // come back.
       const g = this.canvas.graph;
+      const want = new Map(doc.nodes.map((n) => [n.id, n]));
       g.startBatch('restore');
-      g.removeCells(g.getCells());
-      g.addNodes(doc.nodes.map((n) => this.canvas.nodeCell(n)));
+      g.removeCells(g.getEdges());
+      g.removeCells(g.getNodes().filter((node) => !want.has(node.id)));
+      for (const node of g.getNodes()) {
+        const cell = this.canvas.nodeCell(want.get(node.id));
+        const d = node.getData() || {};
+        if (d.module !== cell.data.module || d.version !== cell.data.version) {
+          node.removePorts();
+          node.addPorts(cell.ports.items);
+        }
+        node.setData(cell.data, { overwrite: true });
+        node.setPosition(cell.x, cell.y);
+        want.delete(node.id);
+      }
+      g.addNodes([...want.values()].map((n) => this.canvas.nodeCell(n)));
       g.addEdges(doc.edges.map((e) => this.canvas.edgeCell(e)));
       g.stopBatch('restore');
     } else {

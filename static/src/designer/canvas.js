@@ -125,6 +125,19 @@ export class Canvas {
       },
       true,
     );
+    // X6 queues a view's removal as a job keyed by the cell's id, and a job
+    // queued under the same id replaces it: a cell removed and another with
+    // the same id added before the queue runs (as restoring a revision does)
+    // would leave the removed cell's view drawn, a ghost. Such a view is
+    // removed at once instead.
+    const renderViews = sched.renderViews.bind(sched);
+    sched.renderViews = (cells, options) => {
+      for (const cell of cells) {
+        const gone = sched.willRemoveViews[cell.id];
+        if (gone) sched.removeView(gone.view);
+      }
+      return renderViews(cells, options);
+    };
 
     // A selected edge is drawn thicker (nodes get X6's selection box).
     const mark = (cell, on) => {

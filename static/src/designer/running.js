@@ -147,9 +147,12 @@ export class Running {
 
   async cancel() {
     if (!this.active()) return;
+    const run = this.run;
     try {
-      await api.cancelRun(this.run.id);
-      this.d.status.run('Canceling…', 'pending');
+      await api.cancelRun(run.id);
+      // The run's end may have arrived (by its events) before this answer:
+      // then the status bar already says how it ended.
+      if (this.run === run && this.active()) this.d.status.run('Canceling…', 'pending');
     } catch (e) {
       this.d.toast(`Could not cancel: ${e.message}`, 'error');
     }
