@@ -78,6 +78,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./workflow/
 	$(GO) test -run='^$$' -fuzz=FuzzDecodeJSON -fuzztime=$(FUZZTIME) ./server/
 	$(GO) test -run='^$$' -fuzz=FuzzDatasetUpload -fuzztime=$(FUZZTIME) ./server/
+	$(GO) test -run='^$$' -fuzz=FuzzUnmarshalModel -fuzztime=$(FUZZTIME) ./modules/ml/
 
 clean:
 	rm -rf bin

@@ -116,3 +116,55 @@ func TestRunCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestRunCommandLoadsAnExportedModel exports the sample's trained model and
+// its prepared data, then scores that data in a second workflow through Load
+// Trained Model fed by --input.
+func TestRunCommandLoadsAnExportedModel(t *testing.T) {
+	dir := t.TempDir()
+	model, prepared := filepath.Join(dir, "model.json"), filepath.Join(dir, "prepared.csv")
+	code, _, stderr := runCLI(t, "", "run", "examples/loans/train.workflow.json", "--quiet",
+		"--out", "train.trained_model="+model, "--out", "normalize.results="+prepared)
+	if code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	flow := filepath.Join(dir, "score.workflow.json")
+	doc := `{"format": 1, "name": "Score with a loaded model",
+  "nodes": [
+    {"id": "data", "module": "import_data", "version": 1, "params": {"source": "prepared.csv"}},
+    {"id": "model", "module": "load_trained_model", "version": 1},
+    {"id": "score", "module": "score_model", "version": 1}
+  ],
+  "edges": [
+    {"from": {"node": "model", "port": "trained_model"}, "to": {"node": "score", "port": "trained_model"}},
+    {"from": {"node": "data", "port": "dataset"}, "to": {"node": "score", "port": "dataset"}}
+  ]}`
+	if err := os.WriteFile(flow, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	scored := filepath.Join(dir, "scored.csv")
+	code, _, stderr = runCLI(t, "", "run", flow, "--quiet", "--input", "model="+model, "--out", "score.scored="+scored)
+	if code != 0 {
+		t.Fatalf("score: exit %d: %s", code, stderr)
+	}
+	in, _ := os.ReadFile(prepared)
+	out, err := os.ReadFile(scored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, _, _ := strings.Cut(string(out), "\n")
+	if !strings.HasSuffix(header, "Scored Labels,Scored Probabilities") || strings.Count(string(out), "\n") != strings.Count(string(in), "\n") {
+		t.Errorf("scored %d lines with header %q, from %d", strings.Count(string(out), "\n"), header, strings.Count(string(in), "\n"))
+	}
+
+	// A file that is not a model is the node's error, naming its parameter;
+	// one that is missing is a usage error.
+	notModel := filepath.Join(dir, "not-a-model.json")
+	os.WriteFile(notModel, []byte(`{"format": "pmml"}`), 0o644)
+	if code, _, stderr := runCLI(t, "", "run", flow, "--quiet", "--input", "model="+notModel); code == 0 || !strings.Contains(stderr, "parameter model") {
+		t.Errorf("not a model: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "", "run", flow, "--quiet", "--input", "model="+filepath.Join(dir, "nope.json")); code != exitUsage || !strings.Contains(stderr, "no such file") {
+		t.Errorf("missing model file: exit %d, %q", code, stderr)
+	}
+}

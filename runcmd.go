@@ -57,7 +57,7 @@ func parseRunFlags(name string, args []string, stderr io.Writer) (string, *runFl
 	f := &runFlags{inputs: pairs{flag: "input"}, sets: pairs{flag: "set"}, outs: pairs{flag: "out"}}
 	fs := flag.NewFlagSet("trellis "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Var(&f.inputs, "input", "`NODE=FILE`: read this file in the Import Data node with that id or title (repeatable)")
+	fs.Var(&f.inputs, "input", "`NODE=FILE`: read this file in the Import Data or Load Trained Model node with that id or title (repeatable)")
 	fs.Var(&f.sets, "set", "`PARAM=VALUE`: set a workflow parameter (repeatable)")
 	if name == "run" {
 		fs.Var(&f.outs, "out", "`NODE.PORT=FILE`: write an output (.csv, .tsv, .json) (repeatable)")
@@ -113,18 +113,29 @@ func loadWorkflow(file string, f *runFlags) (*workflow.Workflow, map[string]any,
 		if err != nil {
 			return nil, nil, nil, usagef("--input %s: %v", name, err)
 		}
-		if n.Module != "import_data" {
-			return nil, nil, nil, usagef("--input %s: node %s is %s; --input feeds Import Data nodes", name, n.ID, n.Module)
-		}
-		path, err := filepath.Abs(f.inputs.m[name])
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		if _, err := os.Stat(path); err != nil {
-			return nil, nil, nil, usagef("--input %s: %v", name, err)
-		}
-		if err := n.SetParam("source", path); err != nil {
-			return nil, nil, nil, err
+		switch n.Module {
+		case "import_data":
+			path, err := filepath.Abs(f.inputs.m[name])
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			if _, err := os.Stat(path); err != nil {
+				return nil, nil, nil, usagef("--input %s: %v", name, err)
+			}
+			if err := n.SetParam("source", path); err != nil {
+				return nil, nil, nil, err
+			}
+		case "load_trained_model":
+			// The model is the node's parameter; the node checks it.
+			b, err := os.ReadFile(f.inputs.m[name])
+			if err != nil {
+				return nil, nil, nil, usagef("--input %s: %v", name, err)
+			}
+			if err := n.SetParam("model", string(b)); err != nil {
+				return nil, nil, nil, err
+			}
+		default:
+			return nil, nil, nil, usagef("--input %s: node %s is %s; --input feeds Import Data and Load Trained Model nodes", name, n.ID, n.Module)
 		}
 	}
 	vars, err := wf.Vars(f.sets.m)

@@ -314,7 +314,26 @@ func (f *Features) init() error {
 	}
 	f.offset = make([]int, len(f.Columns))
 	w := 0
+	seen := make(map[string]bool, len(f.Columns))
 	for k, c := range f.Columns {
+		switch {
+		case c.Name == "":
+			return fmt.Errorf("feature %d has no name", k+1)
+		case seen[c.Name]:
+			return fmt.Errorf("feature %q is listed twice", c.Name)
+		case c.Type == table.Invalid:
+			return fmt.Errorf("feature %q has no type", c.Name)
+		case !c.Categorical && len(c.Categories) > 0:
+			return fmt.Errorf("feature %q has categories but is not categorical", c.Name)
+		}
+		seen[c.Name] = true
+		cats := make(map[string]bool, len(c.Categories))
+		for _, cat := range c.Categories {
+			if cats[cat] {
+				return fmt.Errorf("feature %q lists category %q twice", c.Name, cat)
+			}
+			cats[cat] = true
+		}
 		f.offset[k] = w
 		if c.Categorical && f.Encoding == OneHot {
 			w += len(c.Categories)

@@ -192,6 +192,12 @@ func parseValue(t table.Type, s string) (any, error) {
 }
 
 func (l *Label) check(task modules.Task) error {
+	if l.Name == "" {
+		return fmt.Errorf("the label has no name")
+	}
+	if l.Type == table.Invalid {
+		return fmt.Errorf("label %q has no type", l.Name)
+	}
 	switch task {
 	case modules.TaskRegression:
 		if len(l.Classes) != 0 {
@@ -207,10 +213,15 @@ func (l *Label) check(task modules.Task) error {
 			return fmt.Errorf("a multiclass label needs at least two classes, has %d", len(l.Classes))
 		}
 	}
+	seen := make(map[string]bool, len(l.Classes))
 	for _, c := range l.Classes {
 		if _, err := parseValue(l.Type, c); err != nil {
 			return fmt.Errorf("class %q: %v", c, err)
 		}
+		if seen[c] {
+			return fmt.Errorf("class %q is listed twice", c)
+		}
+		seen[c] = true
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -498,6 +499,9 @@ func UnmarshalModel(b []byte) (modules.Model, error) {
 	}
 	if err := env.Features.init(); err != nil {
 		return nil, fmt.Errorf("model: features: %v", err)
+	}
+	if env.Label != nil && slices.ContainsFunc(env.Features.Columns, func(c FeatureColumn) bool { return c.Name == env.Label.Name }) {
+		return nil, fmt.Errorf("model: the label %q is also a feature", env.Label.Name)
 	}
 	head := &Model{Algo: env.Algorithm, Kind: env.Task, Features: env.Features, Label: env.Label}
 	p, err := dec(env.Params, head)

@@ -17,5 +17,6 @@ func Modules() []modules.Module {
 		ScoreModel{},
 		AssignDataToClusters{},
 		EvaluateModel{},
+		LoadTrainedModel{},
 	}, treeModules()...)
 }
