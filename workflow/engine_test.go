@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trellis-studio/trellis/modules"
+	"github.com/trellis-studio/trellis/modules/parallel"
 	"github.com/trellis-studio/trellis/modules/table"
 )
 
@@ -238,5 +239,40 @@ func TestReleaseDropsIntermediateOutputs(t *testing.T) {
 		if _, err := run.Output(id, "out", plan); err != nil {
 			t.Errorf("node %s: %v", id, err)
 		}
+	}
+}
+
+// workerPanic panics on a goroutine of its own, as a module's parallel
+// work would if it had a bug.
+type workerPanic struct{}
+
+func (workerPanic) Spec() modules.Spec {
+	return spec("worker_panic", []modules.Port{port("in", modules.KindTable)}, []modules.Port{port("out", modules.KindTable)})
+}
+func (workerPanic) Infer(ic *modules.InferContext) ([]*modules.Shape, error) {
+	return []*modules.Shape{ic.Input("in")}, nil
+}
+func (workerPanic) Run(rc *modules.Context) error {
+	var g parallel.Group
+	g.Go(func() {
+		var rows []int
+		_ = rows[3] // index out of range
+	})
+	g.Wait()
+	return nil
+}
+
+// TestPanicOnAWorkerGoroutineFailsTheNode checks that a panic on a goroutine
+// a module started fails that node, like a panic in Run itself, instead of
+// ending the process.
+func TestPanicOnAWorkerGoroutineFailsTheNode(t *testing.T) {
+	e := &Engine{Registry: testRegistry(workerPanic{})}
+	wf := build([]string{"src:const_table", "bad:worker_panic", "ok:add"}, []string{"src.out>bad.in", "src.out>ok.in"}, nil)
+	run, _ := mustRun(t, e, wf, RunOptions{})
+	if run.Nodes["bad"].Status != StatusFailed || run.Nodes["ok"].Status != StatusSucceeded {
+		t.Fatalf("bad %s, ok %s; want failed and succeeded", run.Nodes["bad"].Status, run.Nodes["ok"].Status)
+	}
+	if err := run.Err(); err == nil || !strings.Contains(err.Error(), "crashed") || !strings.Contains(err.Error(), "index out of range") {
+		t.Errorf("run.Err() = %v", err)
 	}
 }

@@ -7,11 +7,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/trellis-studio/trellis/modules"
 	"github.com/trellis-studio/trellis/modules/ml/metrics"
+	"github.com/trellis-studio/trellis/modules/parallel"
 	"github.com/trellis-studio/trellis/modules/table"
 )
 
@@ -180,7 +180,7 @@ func crossValidate(ctx context.Context, l modules.Learner, t *table.Table, tg *T
 	defer cancel()
 	var next, done atomic.Int64
 	errs := make([]error, k)
-	var wg sync.WaitGroup
+	var wg parallel.Group
 	for range max(1, min(workers, k)) {
 		wg.Go(func() {
 			for {

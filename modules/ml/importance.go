@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/trellis-studio/trellis/modules"
+	"github.com/trellis-studio/trellis/modules/parallel"
 	"github.com/trellis-studio/trellis/modules/table"
 )
 
@@ -97,7 +97,7 @@ func (PermutationFeatureImportance) Run(rc *modules.Context) error {
 	ctx, cancel := context.WithCancel(rc.Ctx)
 	defer cancel()
 	var next, done atomic.Int64
-	var wg sync.WaitGroup
+	var wg parallel.Group
 	for range max(1, min(rc.Workers, len(names))) {
 		wg.Go(func() {
 			for {

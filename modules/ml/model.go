@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/trellis-studio/trellis/modules"
+	"github.com/trellis-studio/trellis/modules/parallel"
 	"github.com/trellis-studio/trellis/modules/table"
 )
 
@@ -202,14 +203,12 @@ func (m *Model) predictBlocks(ctx context.Context, t *table.Table, newScorer fun
 	n := t.NumRows()
 	blocks := (n + scoreBlock - 1) / scoreBlock
 	workers := min(runtime.GOMAXPROCS(0), blocks)
-	var wg sync.WaitGroup
+	var wg parallel.Group
 	var mu sync.Mutex
 	var firstErr error
 	next := 0
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			x := &Matrix{Cols: make([][]float64, m.Features.Width()), own: make([][]float64, m.Features.Width())}
 			score := newScorer()
 			for {
@@ -245,7 +244,7 @@ func (m *Model) predictBlocks(ctx context.Context, t *table.Table, newScorer fun
 					score(x, from, false)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	return firstErr

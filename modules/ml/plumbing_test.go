@@ -10,6 +10,7 @@ import (
 
 	"github.com/trellis-studio/trellis/modules"
 	"github.com/trellis-studio/trellis/modules/moduletest"
+	"github.com/trellis-studio/trellis/modules/parallel"
 	"github.com/trellis-studio/trellis/modules/table"
 )
 
@@ -511,4 +512,26 @@ func TestScoreDoesNotDependOnRowPosition(t *testing.T) {
 			}
 		})
 	}
+}
+
+// panicky is a predictor with a bug.
+type panicky struct{}
+
+func (panicky) Predict(x *Matrix, out []float64) { out[len(out)] = 1 }
+
+// TestScorePanicReachesTheCaller checks that a predictor's panic on a
+// scoring worker comes back on the goroutine that called Score, where the
+// engine turns it into a failed node, instead of ending the process.
+func TestScorePanicReachesTheCaller(t *testing.T) {
+	bc := loadCSV(t, "breast_cancer.csv")
+	m, _ := train(t, learner(t, TwoClassLogisticInit{}, nil), bc, "target")
+	m.Predictor = panicky{}
+	defer func() {
+		p, ok := recover().(*parallel.Panic)
+		if !ok || !strings.Contains(p.Error(), "index out of range") {
+			t.Errorf("recovered %v, want a *parallel.Panic", p)
+		}
+	}()
+	m.Score(bg, bc)
+	t.Error("Score returned")
 }

@@ -10,10 +10,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/trellis-studio/trellis/modules"
+	"github.com/trellis-studio/trellis/modules/parallel"
 	"github.com/trellis-studio/trellis/modules/table"
 )
 
@@ -349,7 +349,7 @@ func (TuneModelHyperparameters) Run(rc *modules.Context) error {
 	ctx, cancel := context.WithCancel(rc.Ctx)
 	defer cancel()
 	var next, done atomic.Int64
-	var wg sync.WaitGroup
+	var wg parallel.Group
 	for range max(1, min(rc.Workers, len(cands))) {
 		wg.Go(func() {
 			for {

@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/trellis-studio/trellis/modules"
+	"github.com/trellis-studio/trellis/modules/parallel"
 	"github.com/trellis-studio/trellis/modules/table"
 )
 
@@ -110,7 +111,7 @@ func (m ComputeLinearCorrelation) Run(rc *modules.Context) error {
 	}
 	// Pairs are independent, so they are shared out among the workers.
 	workers := max(1, min(rc.Workers, len(pairs)))
-	var wg sync.WaitGroup
+	var wg parallel.Group
 	var done sync.Mutex
 	finished := 0
 	for w := range workers {

@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/trellis-studio/trellis/modules"
+	"github.com/trellis-studio/trellis/modules/parallel"
 	"github.com/trellis-studio/trellis/modules/table"
 )
 
@@ -112,7 +113,7 @@ func summarizeAll(rc *modules.Context, t *table.Table) ([]columnSummary, error) 
 	workers := max(1, min(rc.Workers, len(sums)))
 	var mu sync.Mutex
 	next, done := 0, 0
-	var wg sync.WaitGroup
+	var wg parallel.Group
 	for range workers {
 		wg.Go(func() {
 			for {

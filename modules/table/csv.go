@@ -12,11 +12,12 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/trellis-studio/trellis/modules/parallel"
 )
 
 // CSVOptions controls ReadCSV and WriteCSV. The zero value reads and writes
@@ -1524,7 +1525,7 @@ func (rd *csvReader) convert(bt *csvBatch) {
 		return
 	}
 	var next atomic.Int64
-	var wg sync.WaitGroup
+	var wg parallel.Group
 	for range min(rd.workers, len(rd.cols)) {
 		wg.Go(func() {
 			for {
@@ -1560,7 +1561,7 @@ func (rd *csvReader) rest(done int) error {
 	sc := &rd.sc
 	ncols := len(rd.cols)
 	cur := 0
-	var inflight sync.WaitGroup
+	var inflight parallel.Group
 	busy := false
 	wait := func() error {
 		if busy {
@@ -1692,7 +1693,7 @@ func WriteCSV(w io.Writer, t *Table, opts CSVOptions) error {
 		if len(bufs) == 1 {
 			bufs[0] = wr.appendRows(bufs[0][:0], t, from, min(from+chunkRows, t.NumRows()))
 		} else {
-			var wg sync.WaitGroup
+			var wg parallel.Group
 			for k := range bufs {
 				lo := from + k*chunkRows
 				hi := min(lo+chunkRows, t.NumRows())

@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+
+	"github.com/trellis-studio/trellis/modules/parallel"
 )
 
 // The initializations.
@@ -82,13 +84,11 @@ func KMeans(ctx context.Context, cols [][]float64, n int, o Options) (*Result, e
 	tol := o.Tol * meanVariance(cols, n)
 	results := make([]*Result, o.Restarts)
 	errs := make([]error, o.Restarts)
-	var wg sync.WaitGroup
+	var wg parallel.Group
 	var mu sync.Mutex
 	next := 0
 	for range min(o.Workers, o.Restarts) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for {
 				mu.Lock()
 				r := next
@@ -104,7 +104,7 @@ func KMeans(ctx context.Context, cols [][]float64, n int, o Options) (*Result, e
 				rng := rand.New(rand.NewPCG(o.Seed, uint64(r)))
 				results[r], errs[r] = lloyd(ctx, x, n, p, o, tol, rng)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	var best *Result

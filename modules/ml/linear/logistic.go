@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/trellis-studio/trellis/modules/ml/internal/vecmath"
+	"github.com/trellis-studio/trellis/modules/parallel"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
@@ -312,13 +313,11 @@ func (e *evaluator) smooth(x, grad []float64) float64 {
 	p := e.p
 	e.weights(x)
 	chunks := len(e.chunkF)
-	var wg sync.WaitGroup
+	var wg parallel.Group
 	var mu sync.Mutex
 	next := 0
 	for range min(e.workers, chunks) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			// Scores of each class, then (binary) the negative class's
 			// probabilities; and the chunk's nonzero columns and weights.
 			z := make([]float64, (e.kk+1)*chunkRows)
@@ -333,7 +332,7 @@ func (e *evaluator) smooth(x, grad []float64) float64 {
 				}
 				e.chunkF[c] = e.chunk(c, z, e.chunkG[c], cols, ws)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	f := 0.0

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"sync"
+
+	"github.com/trellis-studio/trellis/modules/parallel"
 )
 
 // missingBin is the bin of missing values; a feature's other bins are
@@ -47,7 +49,7 @@ func binData(d Data, maxBins int, seed uint64, workerCount int) *binned {
 	}
 	var next int
 	var mu sync.Mutex
-	var wg sync.WaitGroup
+	var wg parallel.Group
 	for range min(workers(workerCount), p) {
 		wg.Go(func() {
 			var buf []float64

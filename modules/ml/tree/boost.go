@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
+
+	"github.com/trellis-studio/trellis/modules/parallel"
 )
 
 // Loss is what gradient boosting minimises.
@@ -233,14 +234,14 @@ func (b *booster) fit(ctx context.Context) (*Boosted, error) {
 	return m, nil
 }
 
-// parallel runs f over [0, n) cut into one contiguous range per worker.
-func parallel(n, w int, f func(lo, hi int)) {
+// forRanges runs f over [0, n) cut into one contiguous range per worker.
+func forRanges(n, w int, f func(lo, hi int)) {
 	if w <= 1 || n < 4096 {
 		f(0, n)
 		return
 	}
 	chunk := (n + w - 1) / w
-	var wg sync.WaitGroup
+	var wg parallel.Group
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(n, lo+chunk)
 		wg.Go(func() { f(lo, hi) })
@@ -250,14 +251,14 @@ func parallel(n, w int, f func(lo, hi int)) {
 
 func (b *booster) gradients() {
 	if b.constH {
-		parallel(b.n, b.wk, func(lo, hi int) {
+		forRanges(b.n, b.wk, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				b.g[i] = b.raw[i] - b.y[i]
 			}
 		})
 		return
 	}
-	parallel(b.n, b.wk, func(lo, hi int) {
+	forRanges(b.n, b.wk, func(lo, hi int) {
 		g, h, raw, y := b.g[lo:hi], b.h[lo:hi], b.raw[lo:hi], b.y[lo:hi]
 		for i := range g {
 			p := 1 / (1 + math.Exp(-raw[i]))
@@ -355,7 +356,7 @@ func (b *booster) grow() *Tree {
 		// takes the right child, which is the only fork per split.
 		var okL, okR bool
 		if b.wk > 1 {
-			var wg sync.WaitGroup
+			var wg parallel.Group
 			wg.Go(func() { okR = splittable(right) })
 			okL = splittable(left)
 			wg.Wait()
@@ -475,7 +476,7 @@ func (b *booster) partition(start, end int, sp *bsplit) int {
 	}
 	chunk := (len(rows) + w - 1) / w
 	ls, rs := make([]int, w), make([]int, w)
-	var wg sync.WaitGroup
+	var wg parallel.Group
 	for k := range w {
 		lo, hi := min(len(rows), k*chunk), min(len(rows), (k+1)*chunk)
 		wg.Go(func() { ls[k], rs[k] = part(rows[lo:hi], scratch[lo:hi]) })
@@ -536,7 +537,7 @@ func (b *booster) buildHist(nd *gnode) {
 			piece(k)
 		}
 	} else {
-		var wg sync.WaitGroup
+		var wg parallel.Group
 		for s := range w {
 			wg.Go(func() {
 				for k := s; k < pieces; k += w {

@@ -8,6 +8,8 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+
+	"github.com/trellis-studio/trellis/modules/parallel"
 )
 
 // AllFeatures asks a forest to try every feature at every split.
@@ -94,7 +96,7 @@ func FitForest(ctx context.Context, d Data, y []float64, nClasses int, w []float
 	var next, done atomic.Int64
 	var mu sync.Mutex
 	var firstErr error
-	var wg sync.WaitGroup
+	var wg parallel.Group
 	for range min(workers(p.Workers), p.NumTrees) {
 		wg.Go(func() {
 			var bw []float64

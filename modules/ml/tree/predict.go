@@ -2,7 +2,8 @@ package tree
 
 import (
 	"fmt"
-	"sync"
+
+	"github.com/trellis-studio/trellis/modules/parallel"
 )
 
 // checkPredict validates a matrix against an ensemble before prediction.
@@ -39,7 +40,7 @@ func accumulate(trees []*Tree, k int, d Data, out []float64, workerCount int) {
 		return
 	}
 	chunk := (n + w - 1) / w
-	var wg sync.WaitGroup
+	var wg parallel.Group
 	for lo := 0; lo < n; lo += chunk {
 		hi := min(n, lo+chunk)
 		wg.Go(func() { accumulateRange(trees, k, d, out, lo, hi, p) })
