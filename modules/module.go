@@ -122,6 +122,10 @@ type Source struct {
 	Size   int64
 	// Fingerprint changes whenever the content may have changed.
 	Fingerprint string
+	// Schema, when known, is the columns of the whole data as Import Data
+	// reads it with its default options (an uploaded dataset's, found when
+	// it was checked at upload); nil when unknown.
+	Schema table.Schema
 }
 
 // Context is what a running module sees: its inputs, parameters, outputs,

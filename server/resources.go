@@ -56,6 +56,7 @@ func source(d *storage.Dataset, v *storage.DatasetVersion) modules.Source {
 		Format:      v.Format,
 		Size:        v.Size,
 		Fingerprint: "sha256:" + v.Hash,
+		Schema:      v.Schema,
 	}
 }
 

@@ -2,9 +2,12 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"github.com/trellis-studio/trellis/workflow"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -54,11 +57,17 @@ func TestResourcesOpenAndStat(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.ref, func(t *testing.T) {
 			content, src := readAll(t, res, tt.ref)
-			if content != tt.wantContent || src != tt.want {
+			// The whole file's columns, as checked at upload, come along.
+			if len(src.Schema) == 0 || src.Schema[0].Name == "" {
+				t.Errorf("open: no schema in %+v", src)
+			}
+			src.Schema = nil
+			if content != tt.wantContent || !reflect.DeepEqual(src, tt.want) {
 				t.Errorf("open: %q %+v, want %q %+v", content, src, tt.wantContent, tt.want)
 			}
 			st, err := res.Stat(context.Background(), tt.ref)
-			if err != nil || st != tt.want {
+			st.Schema = nil
+			if err != nil || !reflect.DeepEqual(st, tt.want) {
 				t.Errorf("stat: %+v %v, want %+v", st, err, tt.want)
 			}
 		})
@@ -171,5 +180,26 @@ func TestResourcesImportData(t *testing.T) {
 	fp2, err := m.Fingerprint(ctx, p, res)
 	if err != nil || fp2 == fp1 {
 		t.Errorf("fingerprint after a new version: %q (%v), before %q; want a change", fp2, err, fp1)
+	}
+}
+
+// TestImportDataShowsTheUploadedColumns checks that the designer's schema
+// for an uploaded dataset is the whole file's, checked at upload, not a
+// guess from its first rows: here row 1,501 widens a column from int to
+// float, as a run will read it.
+func TestImportDataShowsTheUploadedColumns(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.login(storage.RoleAuthor)
+	c.mustUpload("counts", "n,label\n"+strings.Repeat("1,a\n", 1500)+"2.5,b\n")
+	doc := &workflow.Workflow{Format: workflow.FormatVersion, Name: "Counts",
+		Nodes: []workflow.Node{{ID: "import", Module: "import_data", Version: 1,
+			Params: map[string]json.RawMessage{"source": json.RawMessage(`"counts"`)}}}}
+	res := c.do(http.MethodPost, "/api/v1/validate", doc)
+	if res.Code != http.StatusOK {
+		t.Fatalf("validate: %d %s", res.Code, res.Body)
+	}
+	out := decode[validationJSON](t, res).Nodes["import"].Outputs["dataset"]
+	if out == nil || out.Columns.String() != "n:float, label:string" {
+		t.Errorf("import output shape = %+v, want n:float, label:string", out)
 	}
 }

@@ -3,8 +3,10 @@ package data
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -177,6 +179,61 @@ func TestImportDataInferReadsASample(t *testing.T) {
 	}
 }
 
+// knownSchema is a source that knows its whole data's columns and counts
+// how often it is opened.
+type knownSchema struct {
+	FileResources
+	schema table.Schema
+	opens  *int
+}
+
+func (k knownSchema) Open(ctx context.Context, ref string) (io.ReadCloser, modules.Source, error) {
+	*k.opens++
+	return k.FileResources.Open(ctx, ref)
+}
+
+func (k knownSchema) Stat(ctx context.Context, ref string) (modules.Source, error) {
+	src, err := k.FileResources.Stat(ctx, ref)
+	src.Schema = k.schema
+	return src, err
+}
+
+func TestImportDataInferUsesAKnownSchema(t *testing.T) {
+	// The sample says int; the whole file (as the source knows it) says
+	// float: with the default options the designer shows what a run reads.
+	dir := t.TempDir()
+	writeFile(t, dir, "big.csv", "a\n"+strings.Repeat("1\n", inferSampleRows+10)+"1.5\n")
+	whole := table.Schema{{Name: "a", Type: table.Float}}
+	tests := []struct {
+		name   string
+		params map[string]any
+		want   string
+		opens  int
+	}{
+		{"default options", map[string]any{"source": "big.csv"}, "a:float", 0},
+		{"the source's own format", map[string]any{"source": "big.csv", "format": "csv"}, "a:float", 0},
+		{"another format", map[string]any{"source": "big.csv", "format": "tsv"}, "a:int", 1},
+		{"no header", map[string]any{"source": "big.csv", "has_header": false}, "Col1:string", 1},
+		{"missing values", map[string]any{"source": "big.csv", "missing_values": "-"}, "a:int", 1},
+		{"fixed types", map[string]any{"source": "big.csv", "schema": "a:float"}, "a:float", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opens := 0
+			res := knownSchema{FileResources{Dir: dir}, whole, &opens}
+			m := ImportData{}
+			p, err := moduletest.Params(m, tt.params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			shapes, err := m.Infer(&modules.InferContext{Spec: m.Spec(), Params: p, Resources: res, Ctx: context.Background()})
+			if err != nil || shapes[0].Schema.String() != tt.want || opens != tt.opens {
+				t.Errorf("Infer = %v, %v after %d opens; want %s after %d", shapes[0].Schema, err, opens, tt.want, tt.opens)
+			}
+		})
+	}
+}
+
 func TestImportDataCancel(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "a.csv", "a\n1\n")
@@ -234,7 +291,7 @@ func TestFileResources(t *testing.T) {
 		t.Errorf("source = %+v", src)
 	}
 	st, err := res.Stat(ctx, filepath.Join(dir, "x.TSV"))
-	if err != nil || st != src {
+	if err != nil || !reflect.DeepEqual(st, src) {
 		t.Errorf("Stat = %+v, %v; want %+v", st, err, src)
 	}
 	for _, ref := range []string{"", "  ", "nope.csv"} {

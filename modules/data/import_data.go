@@ -32,9 +32,10 @@ func (ImportData) Spec() modules.Spec {
 			"hold delimiters, quotes (doubled) and line breaks. JSON is an array of records or one record " +
 			"per line. Column types are inferred from the first 1000 rows — bool, int, float, timestamp " +
 			"or string — and a later value that does not fit widens the column (int to float, anything " +
-			"to string); the schema parameter fixes types instead. The designer predicts the columns " +
-			"from that same sample, so a file whose later rows widen a column shows the wider type " +
-			"only after a run. The file is read again whenever it changes.",
+			"to string); the schema parameter fixes types instead. For an uploaded dataset read with the " +
+			"default options the designer shows the columns of the whole file, found when it was uploaded; " +
+			"otherwise it predicts them from the first 1000 rows, so a file whose later rows widen a column " +
+			"shows the wider type only after a run. The file is read again whenever it changes.",
 		Outputs: []modules.Port{{Name: "dataset", Label: "Results dataset", Kind: modules.KindTable}},
 		Params: []modules.Param{
 			{Name: "source", Label: "Data source", Type: modules.ParamString, Required: true,
@@ -96,6 +97,14 @@ func (ImportData) Infer(ic *modules.InferContext) ([]*modules.Shape, error) {
 		ctx = context.Background()
 	}
 	ref := ic.Params.String("source")
+	if defaultOptions(ic.Params) {
+		// The whole data's columns, when the source knows them, are what a
+		// run will read: no sample can widen differently.
+		if src, err := ic.Resources.Stat(ctx, ref); err == nil && src.Schema != nil &&
+			(ic.Params.String("format") == "auto" || ic.Params.String("format") == src.Format) {
+			return []*modules.Shape{modules.TableShape(src.Schema.Clone())}, nil
+		}
+	}
 	rc, src, err := ic.Resources.Open(ctx, ref)
 	if err != nil {
 		return nil, modules.ParamErr("source", err)
@@ -108,6 +117,14 @@ func (ImportData) Infer(ic *modules.InferContext) ([]*modules.Shape, error) {
 		return nil, fmt.Errorf("%s: %w", sourceName(src, ref), err)
 	}
 	return []*modules.Shape{modules.TableShape(t.Schema())}, nil
+}
+
+// defaultOptions reports whether the parameters read the data as an upload
+// is checked: a header row, the format's delimiter, the default missing-value
+// texts and inferred types.
+func defaultOptions(p modules.Params) bool {
+	return p.Bool("has_header") && p.String("delimiter") == "" &&
+		strings.TrimSpace(p.String("missing_values")) == "" && strings.TrimSpace(p.String("schema")) == ""
 }
 
 // Run implements modules.Runner.
