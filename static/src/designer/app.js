@@ -458,8 +458,15 @@ export class Designer {
   /** showStatus draws a node's run state on it. */
   showStatus(id, st) {
     const n = this.canvas.graph.getCellById(id);
-    if (n) n.setAttrs(statusAttrs(st), QUIET);
+    if (n) n.setAttrs(statusAttrs(st, { rows: this.hasTableOutput(n) }), QUIET);
     this.minimap.schedule();
+  }
+
+  /** hasTableOutput reports whether a node's module outputs a table (whose rows its status counts). */
+  hasTableOutput(node) {
+    const d = node.getData() || {};
+    const spec = this.specOf(d.module, d.version);
+    return !spec || (spec.outputs || []).some((o) => o.kind === 'table');
   }
 
   minimapColor(node) {

@@ -529,7 +529,10 @@ export class Properties {
         if (st) {
           const word = st.stale ? STATUS.stale.word : (STATUS[st.status] || STATUS.queued).word;
           const detail = [];
-          if (st.status === 'succeeded' || st.status === 'cached') detail.push(`${formatNumber(st.rows)} rows`, formatDuration(st.duration_ms));
+          if (st.status === 'succeeded' || st.status === 'cached') {
+            if ((spec.outputs || []).some((o) => o.kind === 'table')) detail.push(`${formatNumber(st.rows)} rows`);
+            detail.push(formatDuration(st.duration_ms));
+          }
           if (st.status === 'running') detail.push(`${Math.round((st.progress || 0) * 100)}%`);
           rows.push(
             h(

@@ -177,9 +177,10 @@ export function labelAttrs(data, spec, stripeColor) {
 
 /**
  * statusAttrs are the attrs that show a node's run state: st is undefined
- * (never ran) or {status, progress, rows, duration_ms, error, stale}.
+ * (never ran) or {status, progress, rows, duration_ms, error, stale}; rows is
+ * false for a module without a table output.
  */
-export function statusAttrs(st) {
+export function statusAttrs(st, { rows = true } = {}) {
   if (!st) {
     return {
       body: { stroke: '#c8ced6', 'data-status': 'none' },
@@ -194,7 +195,8 @@ export function statusAttrs(st) {
   if (st.stale) text = `Outdated — was ${(STATUS[st.status] || s).word.toLowerCase()}`;
   else if (st.status === 'running') text = `Running ${Math.round((st.progress || 0) * 100)}%`;
   else if (st.status === 'succeeded' || st.status === 'cached') {
-    text = `${s.word} · ${st.rows.toLocaleString('en-US')} rows · ${fmtMs(st.duration_ms)}`;
+    // Rows count a node's table output; a model or report has none.
+    text = rows ? `${s.word} · ${st.rows.toLocaleString('en-US')} rows · ${fmtMs(st.duration_ms)}` : `${s.word} · ${fmtMs(st.duration_ms)}`;
   } else if (st.status === 'failed') text = `Failed: ${st.error || ''}`;
   const running = st.status === 'running' && !st.stale;
   return {
