@@ -31,7 +31,7 @@ browser-deps:
 
 # The README's pictures of the designer, an output and a dataset, taken by the browser test.
 screenshots: browser-deps
-	TRELLIS_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run TestDesignerAcceptance ./e2e/
+	TRELLIS_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run 'TestDesignerAcceptance|TestDesignerTrainsAndEvaluates' ./e2e/
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -65,6 +66,10 @@ func TestDesignerTrainsAndEvaluates(t *testing.T) {
 	p.click(nodeSel("evaluate"))
 	p.click(`[data-testid=visualize-report]`)
 	p.waitJS("the evaluation report", `!!document.querySelector("[data-testid=report] [data-metric=AUC]")`)
+	if os.Getenv("TRELLIS_SCREENSHOTS") != "" {
+		eval[bool](p, `(document.querySelector("[data-testid=report] img.dz-report-chart").scrollIntoView(), true)`)
+		shot(p, "evaluation.png")
+	}
 	if auc := p.text(`[data-testid=report] [data-metric=AUC] td`); !strings.HasPrefix(auc, "0.7137") {
 		t.Errorf("AUC shown %q, want 0.7137… as trellis run prints", auc)
 	}

@@ -116,7 +116,8 @@ export class Outputs {
               { testid: 'report' },
               (r.sections || []).map((s) =>
                 h(
-                  'section.dz-report-section',
+                  // A table of many columns takes the panel's whole width.
+                  s.table && s.table.columns.length > 4 ? 'section.dz-report-section.dz-wide' : 'section.dz-report-section',
                   null,
                   s.title ? h('h3', null, s.title) : null,
                   s.metrics && s.metrics.length
