@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,6 +79,19 @@ func TestDesignerTrainsAndEvaluates(t *testing.T) {
 		t.Errorf("report charts %q, want the ROC and precision-recall curves at least", charts)
 	}
 	// Each chart is a well-formed SVG the browser could decode.
+	defer func() {
+		// The trained model opens on what it learnt: its weights, largest
+		// effect first, and the features it reads.
+		p.click(`[data-action=close-drawer]`)
+		p.click(nodeSel("train"))
+		p.click(`[data-testid=visualize-trained_model]`)
+		p.waitJS("the model summary", `!!document.querySelector("[data-testid=model-summary]")`)
+		titles := eval[[]string](p, `[...document.querySelectorAll("[data-testid=model-summary] h3")].map((e) => e.textContent)`)
+		if !slices.Contains(titles, "Weights (largest effect first)") || !slices.Contains(titles, "Features") {
+			t.Errorf("model summary sections %q", titles)
+		}
+		shot(p, "model.png")
+	}()
 	if broken := eval[int](p, `[...document.querySelectorAll("[data-testid=report] img.dz-report-chart")].filter((i) => !(i.complete && i.naturalWidth > 0)).length`); broken != 0 {
 		t.Errorf("%d report charts did not render", broken)
 	}

@@ -40,6 +40,13 @@ type Model interface {
 	json.Marshaler
 }
 
+// Summarizer is implemented by models and transforms that can say what they
+// learnt — a linear model's weights, a forest's size — as a report, which
+// the designer shows when their output is opened.
+type Summarizer interface {
+	Summary() *Report
+}
+
 // Report is a module's formatted result: metrics, tables and charts.
 type Report struct {
 	Title    string          `json:"title"`

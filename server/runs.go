@@ -885,6 +885,8 @@ type modelJSON struct {
 	Description string          `json:"description,omitempty"`
 	StateBytes  int             `json:"state_bytes,omitempty"`
 	State       json.RawMessage `json:"state,omitempty"`
+	// Summary is what the model learnt, as a report (weights, trees).
+	Summary *reportJSON `json:"summary,omitempty"`
 }
 
 // outputView previews a value: a page of a table (statistics computed once
@@ -896,25 +898,41 @@ func (lr *liveRun) outputView(ref workflow.PortRef, kind modules.PortKind, v any
 		p := pageTable(x, lr.tableColumns(ref, x), limit, offset)
 		out.Table = &p
 	case *modules.Report:
-		r := &reportJSON{Title: x.Title, Sections: make([]reportSectionJSON, len(x.Sections))}
-		for i, sec := range x.Sections {
-			r.Sections[i] = reportSectionJSON{Title: sec.Title, Metrics: sec.Metrics, SVG: sec.SVG}
-			if sec.Table != nil {
-				p := previewTable(sec.Table, max(limit, previewRows), 0)
-				r.Sections[i].Table = &p
-			}
-		}
-		out.Report = r
+		out.Report = reportView(x, limit)
 	case modules.Model:
 		out.Model = &modelJSON{Algorithm: x.Algorithm(), Task: x.Task(), Trained: true}
 		out.Model.setState(x)
+		out.Model.setSummary(x, limit)
 	case modules.Learner:
 		out.Model = &modelJSON{Algorithm: x.Algorithm(), Task: x.Task()}
 	case modules.Transform:
 		out.Model = &modelJSON{Description: x.Describe(), Trained: true}
 		out.Model.setState(x)
+		out.Model.setSummary(x, limit)
 	}
 	return out
+}
+
+// reportView previews a report: its tables' first rows.
+func reportView(x *modules.Report, limit int) *reportJSON {
+	r := &reportJSON{Title: x.Title, Sections: make([]reportSectionJSON, len(x.Sections))}
+	for i, sec := range x.Sections {
+		r.Sections[i] = reportSectionJSON{Title: sec.Title, Metrics: sec.Metrics, SVG: sec.SVG}
+		if sec.Table != nil {
+			p := previewTable(sec.Table, max(limit, previewRows), 0)
+			r.Sections[i].Table = &p
+		}
+	}
+	return r
+}
+
+// setSummary adds what a model or transform says it learnt, when it can.
+func (mj *modelJSON) setSummary(v any, limit int) {
+	if s, ok := v.(modules.Summarizer); ok {
+		if r := s.Summary(); r != nil {
+			mj.Summary = reportView(r, limit)
+		}
+	}
 }
 
 func (mj *modelJSON) setState(m json.Marshaler) {

@@ -781,6 +781,9 @@ func (fakeModel) Task() modules.Task                                            
 func (fakeModel) Algorithm() string                                             { return "always_yes" }
 func (fakeModel) Score(_ context.Context, t *table.Table) (*table.Table, error) { return t, nil }
 func (fakeModel) MarshalJSON() ([]byte, error)                                  { return []byte(`{"bias":1}`), nil }
+func (fakeModel) Summary() *modules.Report {
+	return &modules.Report{Title: "Summary", Sections: []modules.ReportSection{{Title: "Bias", Metrics: []modules.Metric{{Name: "bias", Value: 1}}}}}
+}
 
 func TestRunOutputKinds(t *testing.T) {
 	ts := newTestServer(t)
@@ -812,6 +815,16 @@ func TestRunOutputKinds(t *testing.T) {
 	if m == nil || m.Algorithm != "always_yes" || m.Task != modules.TaskBinary || !m.Trained || string(m.State) != `{"bias":1}` {
 		t.Errorf("model preview = %+v", m)
 	}
+	checkSummary := func(t *testing.T, m *modelJSON) {
+		t.Helper()
+		if m == nil || m.Summary == nil || len(m.Summary.Sections) != 1 || m.Summary.Sections[0].Metrics[0].Name != "bias" {
+			t.Errorf("model summary = %+v", m)
+		}
+	}
+	checkSummary(t, m)
+	if tr.Summary != nil {
+		t.Errorf("a transform without a summary has one: %+v", tr.Summary)
+	}
 	res := c.do(http.MethodGet, base+"model/download", nil)
 	if res.Code != http.StatusOK || res.Header().Get("Content-Type") != "application/json" || strings.TrimSpace(res.Body.String()) != `{
   "bias": 1
@@ -825,4 +838,5 @@ func TestRunOutputKinds(t *testing.T) {
 		t.Errorf("source = %q, want stored", stored.Source)
 	}
 	check(t, stored)
+	checkSummary(t, decode[outputJSON](t, c.do(http.MethodGet, base+"model", nil)).Model)
 }

@@ -63,6 +63,17 @@ func (t *Tree) NumLeaves() int {
 	return n
 }
 
+// AddFeatureUse adds to use[j] the training weight (rows) that reached the
+// splits on feature j: a cheap measure of how much the tree relies on each
+// feature. use needs an entry per feature.
+func (t *Tree) AddFeatureUse(use []float64) {
+	for i, n := range t.nodes {
+		if !t.isLeaf(i) {
+			use[n.feat&featMask] += t.weight[i]
+		}
+	}
+}
+
 // Depth returns the length of the longest root-to-leaf path.
 func (t *Tree) Depth() int { return t.depth }
 

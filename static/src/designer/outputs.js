@@ -105,37 +105,7 @@ export class Outputs {
 
   showReport(r, runId, nodeId, port) {
     this.download(runId, nodeId, port, 'Download JSON');
-    this.tabbed(
-      [
-        {
-          name: 'report',
-          label: r.title || 'Report',
-          render: () =>
-            h(
-              'div.dz-report',
-              { testid: 'report' },
-              (r.sections || []).map((s) =>
-                h(
-                  // A table of many columns takes the panel's whole width.
-                  s.table && s.table.columns.length > 4 ? 'section.dz-report-section.dz-wide' : 'section.dz-report-section',
-                  null,
-                  s.title ? h('h3', null, s.title) : null,
-                  s.metrics && s.metrics.length
-                    ? h(
-                        'table.dz-table.dz-metrics',
-                        null,
-                        h('tbody', null, s.metrics.map((m) => h('tr', { dataset: { metric: m.name } }, h('th', null, m.name), h('td', null, formatStat(m.value)))))
-                      )
-                    : null,
-                  s.svg ? h('img.dz-report-chart', { alt: s.title || 'chart', src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(s.svg)}` }) : null,
-                  s.table ? dataTable(s.table) : null,
-                ),
-              ),
-            ),
-        },
-      ],
-      'report',
-    );
+    this.tabbed([{ name: 'report', label: r.title || 'Report', render: () => reportBody(r, 'report') }], 'report');
   }
 
   showModel(m, runId, nodeId, port) {
@@ -147,22 +117,21 @@ export class Outputs {
       ['Description', m.description],
       ['Fitted state', m.state_bytes ? `${formatNumber(m.state_bytes)} bytes` : ''],
     ].filter(([, v]) => v);
-    this.tabbed(
-      [
-        {
-          name: 'model',
-          label: 'Model',
-          render: () =>
-            h(
-              'div.dz-model',
-              null,
-              h('table.dz-table.dz-metrics', null, h('tbody', null, rows.map(([k, v]) => h('tr', null, h('th', null, k), h('td', null, v))))),
-              m.state ? h('details', null, h('summary', null, 'Fitted parameters'), h('pre.dz-json', null, JSON.stringify(m.state, null, 2).slice(0, 200000))) : null,
-            ),
-        },
-      ],
-      'model',
-    );
+    const tabs = [];
+    // What the model learnt (weights, trees) comes first when it can say.
+    if (m.summary) tabs.push({ name: 'summary', label: 'Summary', render: () => reportBody(m.summary, 'model-summary') });
+    tabs.push({
+      name: 'model',
+      label: 'Model',
+      render: () =>
+        h(
+          'div.dz-model',
+          null,
+          h('table.dz-table.dz-metrics', null, h('tbody', null, rows.map(([k, v]) => h('tr', null, h('th', null, k), h('td', null, v))))),
+          m.state ? h('details', null, h('summary', null, 'Fitted parameters'), h('pre.dz-json', null, JSON.stringify(m.state, null, 2).slice(0, 200000))) : null,
+        ),
+    });
+    this.tabbed(tabs, tabs[0].name);
   }
 
   /** openLog shows a node's log in a run. */
@@ -240,4 +209,29 @@ function statistics(runId, nodeId, port) {
     })
     .catch((e) => replace(box, h('p.dz-error', null, `Could not load the statistics: ${e.message}`)));
   return box;
+}
+
+/** reportBody renders a report's sections: metrics, charts and tables. */
+function reportBody(r, testid) {
+  return h(
+    'div.dz-report',
+    { testid },
+    (r.sections || []).map((s) =>
+      h(
+        // A table of many columns takes the panel's whole width.
+        s.table && s.table.columns.length > 3 ? 'section.dz-report-section.dz-wide' : 'section.dz-report-section',
+        null,
+        s.title ? h('h3', null, s.title) : null,
+        s.metrics && s.metrics.length
+          ? h(
+              'table.dz-table.dz-metrics',
+              null,
+              h('tbody', null, s.metrics.map((m) => h('tr', { dataset: { metric: m.name }, title: m.help || null }, h('th', null, m.name), h('td', null, formatStat(m.value))))),
+            )
+          : null,
+        s.svg ? h('img.dz-report-chart', { alt: s.title || 'chart', src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(s.svg)}` }) : null,
+        s.table ? dataTable(s.table) : null,
+      ),
+    ),
+  );
 }
