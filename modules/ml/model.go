@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/trellis-studio/trellis/modules"
 	"github.com/trellis-studio/trellis/modules/parallel"
@@ -169,7 +170,7 @@ func (m *Model) Predict(ctx context.Context, t *table.Table) ([]float64, error) 
 			m.Predictor.Predict(x, block)
 			return check && hasNaN(block)
 		}
-	})
+	}, nil)
 	return out, err
 }
 
@@ -187,7 +188,7 @@ type blockScorer func(x *Matrix, from int, check bool) (nan bool)
 
 // predictBlocks encodes t in blocks of rows and scores them in parallel, each
 // worker with a blockScorer of its own from newScorer.
-func (m *Model) predictBlocks(ctx context.Context, t *table.Table, newScorer func() blockScorer) error {
+func (m *Model) predictBlocks(ctx context.Context, t *table.Table, newScorer func() blockScorer, progress func(float64)) error {
 	b, err := m.Features.bind(t)
 	if err != nil {
 		return err
@@ -206,6 +207,7 @@ func (m *Model) predictBlocks(ctx context.Context, t *table.Table, newScorer fun
 	var wg parallel.Group
 	var mu sync.Mutex
 	var firstErr error
+	var done atomic.Int64 // rows scored, for progress
 	next := 0
 	for range workers {
 		wg.Go(func() {
@@ -243,6 +245,9 @@ func (m *Model) predictBlocks(ctx context.Context, t *table.Table, newScorer fun
 					}
 					score(x, from, false)
 				}
+				if progress != nil {
+					progress(float64(done.Add(int64(x.Rows))) / float64(n))
+				}
 			}
 		})
 	}
@@ -253,6 +258,12 @@ func (m *Model) predictBlocks(ctx context.Context, t *table.Table, newScorer fun
 // Score implements modules.Model: it appends the score columns (see
 // ScoreFields) to t and gives the label column, when t has it, the label role.
 func (m *Model) Score(ctx context.Context, t *table.Table) (*table.Table, error) {
+	return m.ScoreProgress(ctx, t, nil)
+}
+
+// ScoreProgress is Score reporting the fraction of rows scored to progress
+// (from several goroutines), when progress is not nil.
+func (m *Model) ScoreProgress(ctx context.Context, t *table.Table, progress func(float64)) (*table.Table, error) {
 	n, w := t.NumRows(), m.Width()
 	cp, direct := m.Predictor.(columnPredictor)
 	// Outputs go straight from each block into the score columns' storage.
@@ -374,7 +385,7 @@ func (m *Model) Score(ctx context.Context, t *table.Table) (*table.Table, error)
 			return cols, nil
 		}
 	}
-	if err := m.predictBlocks(ctx, t, newScorer); err != nil {
+	if err := m.predictBlocks(ctx, t, newScorer, progress); err != nil {
 		return nil, err
 	}
 	cols, err := build()

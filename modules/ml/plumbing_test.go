@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/trellis-studio/trellis/modules"
@@ -534,4 +535,27 @@ func TestScorePanicReachesTheCaller(t *testing.T) {
 	}()
 	m.Score(bg, bc)
 	t.Error("Score returned")
+}
+
+// TestScoreReportsProgress checks that scoring reports the share of rows
+// done, once a block, reaching 1.
+func TestScoreReportsProgress(t *testing.T) {
+	diab := loadCSV(t, "diabetes.csv")
+	m, _ := train(t, learner(t, LinearRegressionInit{}, nil), diab, "progression")
+	rows := make([]int, 3*scoreBlock+5)
+	for i := range rows {
+		rows[i] = i % diab.NumRows()
+	}
+	var mu sync.Mutex
+	var got []float64
+	if _, err := m.ScoreProgress(bg, diab.Take(rows), func(f float64) {
+		mu.Lock()
+		got = append(got, f)
+		mu.Unlock()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 || slices.Max(got) != 1 || slices.Min(got) <= 0 {
+		t.Errorf("progress %v, want 4 reports up to 1", got)
+	}
 }

@@ -1,6 +1,7 @@
 package ml
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -67,7 +68,7 @@ func (ScoreModel) Run(rc *modules.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := m.Score(rc.Ctx, t)
+	out, err := scoreWithProgress(rc, m, t)
 	if err != nil {
 		return err
 	}
@@ -132,7 +133,7 @@ func assignClusters(rc *modules.Context, m modules.Model, t *table.Table, append
 	if m.Task() != modules.TaskClustering {
 		return nil, fmt.Errorf("the model is a %s model, not a clustering one", m.Task())
 	}
-	out, err := m.Score(rc.Ctx, t)
+	out, err := scoreWithProgress(rc, m, t)
 	if err != nil {
 		return nil, err
 	}
@@ -149,4 +150,17 @@ func assignClusters(rc *modules.Context, m modules.Model, t *table.Table, append
 		keep = append(keep, i)
 	}
 	return out.Select(keep), nil
+}
+
+// progressScorer is implemented by models that report how far scoring got
+// (every model trained here), so a long scoring shows progress.
+type progressScorer interface {
+	ScoreProgress(ctx context.Context, t *table.Table, progress func(float64)) (*table.Table, error)
+}
+
+func scoreWithProgress(rc *modules.Context, m modules.Model, t *table.Table) (*table.Table, error) {
+	if ps, ok := m.(progressScorer); ok {
+		return ps.ScoreProgress(rc.Ctx, t, rc.Progress)
+	}
+	return m.Score(rc.Ctx, t)
 }
