@@ -14,6 +14,7 @@ import (
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/trellis-studio/trellis/modules/parallel"
 	"github.com/trellis-studio/trellis/modules/table"
 )
 
@@ -182,7 +183,7 @@ func (p *Program) each(ctx context.Context, t *table.Table, workers int, emit fu
 		mu       sync.Mutex
 		firstErr *Error
 		ctxErr   error
-		wg       sync.WaitGroup
+		wg       parallel.Group
 	)
 	limit.Store(int64(n))
 	fail := func(e *Error) {
