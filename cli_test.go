@@ -168,3 +168,21 @@ func TestRunCommandLoadsAnExportedModel(t *testing.T) {
 		t.Errorf("missing model file: exit %d, %q", code, stderr)
 	}
 }
+
+// TestBatchScoreBenchmarkWorkflowRuns keeps the pipeline benchmark's
+// workflow (scripts/bench-pipeline.sh) runnable, on the sample's loans.
+func TestBatchScoreBenchmarkWorkflowRuns(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "scored.csv")
+	code, _, stderr := runCLI(t, "", "run", "scripts/batch-score.workflow.json", "--quiet",
+		"--input", "Train=examples/loans/loans.csv", "--input", "Batch=examples/loans/loans.csv", "--out", "score.scored="+out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if header, _, _ := strings.Cut(string(b), "\n"); !strings.HasSuffix(header, "loan_to_income,Scored Labels,Scored Probabilities") {
+		t.Errorf("header %q", header)
+	}
+}

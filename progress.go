@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,13 +21,14 @@ type progressPrinter struct {
 	start   time.Time
 	order   []string
 	labels  map[string]string
+	tables  map[string]bool // nodes with a table output, whose rows are counted
 	state   map[string]string
 	drawn   int
 	lastOut time.Time
 }
 
 func newProgressPrinter(w io.Writer, wf *workflow.Workflow, reg *modules.Registry) *progressPrinter {
-	p := &progressPrinter{w: w, start: time.Now(), labels: map[string]string{}, state: map[string]string{}}
+	p := &progressPrinter{w: w, start: time.Now(), labels: map[string]string{}, tables: map[string]bool{}, state: map[string]string{}}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 && os.Getenv("TERM") != "dumb" {
 			p.tty = true
@@ -34,8 +36,11 @@ func newProgressPrinter(w io.Writer, wf *workflow.Workflow, reg *modules.Registr
 	}
 	for _, n := range wf.Nodes {
 		name := n.Module
+		p.tables[n.ID] = true
 		if m, err := reg.Lookup(n.Module, n.Version); err == nil {
-			name = m.Spec().Name
+			spec := m.Spec()
+			name = spec.Name
+			p.tables[n.ID] = slices.ContainsFunc(spec.Outputs, func(o modules.Port) bool { return o.Kind == modules.KindTable })
 		}
 		if n.Title != "" {
 			name = n.Title
@@ -77,7 +82,11 @@ func (p *progressPrinter) describe(ev workflow.Event) string {
 		}
 		return head + " running"
 	case workflow.StatusSucceeded, workflow.StatusCached:
-		return fmt.Sprintf("%s %-9s %12s rows %8s", head, ev.Status, groupDigits(ev.Rows), ev.Duration.Round(time.Millisecond))
+		rows := "" // a model or a report has no rows
+		if p.tables[ev.Node] {
+			rows = groupDigits(ev.Rows) + " rows"
+		}
+		return fmt.Sprintf("%s %-9s %17s %8s", head, ev.Status, rows, ev.Duration.Round(time.Millisecond))
 	case workflow.StatusFailed, workflow.StatusCanceled, workflow.StatusSkipped:
 		return fmt.Sprintf("%s %-9s %s", head, ev.Status, firstLine(ev.Error))
 	}
