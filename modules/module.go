@@ -53,6 +53,9 @@ type Shape struct {
 	// produces from a compatible input; for a trained model, the columns that
 	// scoring appends.
 	Schema table.Schema
+	// Input, for a transform, is the input it was fitted on, whose columns
+	// Schema describes the result of (nil when unknown).
+	Input table.Schema
 	// Task and Label describe models: the kind of learning problem, and for a
 	// trained model the label column it learnt.
 	Task  Task

@@ -27,6 +27,7 @@ func Modules() []modules.Module {
 		transform.NormalizeData{},
 		transform.ConvertToIndicatorValues{},
 		transform.GroupDataIntoBins{},
+		transform.ApplyTransformation{},
 		transform.PartitionAndSample{},
 
 		manipulation.JoinData{},

@@ -119,7 +119,7 @@ func (m GroupDataIntoBins) Infer(ic *modules.InferContext) ([]*modules.Shape, er
 	if err != nil {
 		return nil, err
 	}
-	return []*modules.Shape{modules.TableShape(out), {Kind: modules.KindTransform, Schema: out}}, nil
+	return []*modules.Shape{modules.TableShape(out), {Kind: modules.KindTransform, Schema: out, Input: s}}, nil
 }
 
 // binState is the fitted state of Group Data into Bins.

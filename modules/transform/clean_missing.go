@@ -215,7 +215,7 @@ func (m CleanMissingData) Infer(ic *modules.InferContext) ([]*modules.Shape, err
 	if err != nil {
 		return nil, err
 	}
-	return []*modules.Shape{modules.TableShape(out), {Kind: modules.KindTransform, Schema: out}}, nil
+	return []*modules.Shape{modules.TableShape(out), {Kind: modules.KindTransform, Schema: out, Input: s}}, nil
 }
 
 // cleanState is the fitted state of Clean Missing Data.

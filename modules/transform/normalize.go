@@ -99,7 +99,7 @@ func (m NormalizeData) Infer(ic *modules.InferContext) ([]*modules.Shape, error)
 		return nil, err
 	}
 	out := normSchema(s, selectedNames(s, idx))
-	return []*modules.Shape{modules.TableShape(out), {Kind: modules.KindTransform, Schema: out}}, nil
+	return []*modules.Shape{modules.TableShape(out), {Kind: modules.KindTransform, Schema: out, Input: s}}, nil
 }
 
 // normState is the fitted state of Normalize Data.
