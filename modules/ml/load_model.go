@@ -1,8 +1,10 @@
 package ml
 
 import (
+	"crypto/sha256"
 	"errors"
 	"strings"
+	"sync"
 
 	"github.com/trellis-studio/trellis/modules"
 )
@@ -39,11 +41,52 @@ func (LoadTrainedModel) load(p modules.Params) (*Model, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, modules.ParamErr("model", errors.New("is empty: paste an exported model's JSON"))
 	}
+	key := sha256.Sum256([]byte(text))
+	if m := loadedModels.get(key); m != nil {
+		return m, nil
+	}
 	m, err := UnmarshalModel([]byte(text))
 	if err != nil {
 		return nil, modules.ParamErr("model", err)
 	}
+	loadedModels.put(key, m.(*Model))
 	return m.(*Model), nil
+}
+
+// loadedModels keeps the last few decoded models by their text's hash: the
+// designer validates a workflow at every edit, and a forest's JSON can take
+// tens of milliseconds to decode. A decoded model is never modified, so one
+// can serve every validation and run of the same text.
+var loadedModels = &modelCache{max: 8}
+
+type modelCache struct {
+	mu      sync.Mutex
+	max     int
+	order   [][32]byte // oldest first
+	entries map[[32]byte]*Model
+}
+
+func (c *modelCache) get(key [32]byte) *Model {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.entries[key]
+}
+
+func (c *modelCache) put(key [32]byte, m *Model) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[[32]byte]*Model{}
+	}
+	if _, ok := c.entries[key]; ok {
+		return
+	}
+	if len(c.order) == c.max {
+		delete(c.entries, c.order[0])
+		c.order = c.order[1:]
+	}
+	c.order = append(c.order, key)
+	c.entries[key] = m
 }
 
 // Infer implements modules.Module: the model is decoded (and so checked),

@@ -135,3 +135,23 @@ func FuzzUnmarshalModel(f *testing.F) {
 		}
 	})
 }
+
+func TestLoadTrainedModelDecodesATextOnce(t *testing.T) {
+	bc := loadCSV(t, "breast_cancer.csv")
+	m, _ := train(t, learner(t, TwoClassLogisticInit{}, nil), bc, "target")
+	b, _ := MarshalModel(m)
+	first := moduletest.MustRun(t, LoadTrainedModel{}, map[string]any{"model": string(b)}).Outputs[0]
+	again := moduletest.MustRun(t, LoadTrainedModel{}, map[string]any{"model": string(b)}).Outputs[0]
+	if first != again {
+		t.Error("the same text was decoded twice")
+	}
+	// The cache holds a bounded number of models, oldest out first.
+	c := &modelCache{max: 2}
+	k := func(b byte) [32]byte { return [32]byte{b} }
+	c.put(k(1), &Model{})
+	c.put(k(2), &Model{})
+	c.put(k(3), &Model{})
+	if c.get(k(1)) != nil || c.get(k(2)) == nil || c.get(k(3)) == nil || len(c.entries) != 2 {
+		t.Errorf("cache after three puts: %d entries, 1 kept %v", len(c.entries), c.get(k(1)) != nil)
+	}
+}
