@@ -145,6 +145,12 @@ func (PermutationFeatureImportance) Run(rc *modules.Context) error {
 // rankedTable lists features by score, highest first (NaN last, ties in
 // input order).
 func rankedTable(names []string, scores []float64) *table.Table {
+	return rankedBy(names, scores, importanceSchema)
+}
+
+// rankedBy lists names with their scores, largest first (NaN last, as null),
+// under schema's two column names.
+func rankedBy(names []string, scores []float64, schema table.Schema) *table.Table {
 	order := seq0(len(names))
 	slices.SortStableFunc(order, func(a, b int) int { return compareMetric(scores[a], scores[b], true) })
 	fs := make([]string, len(order))
@@ -152,7 +158,7 @@ func rankedTable(names []string, scores []float64) *table.Table {
 	for k, j := range order {
 		fs[k], ss[k] = names[j], scores[j]
 	}
-	return table.MustNew(importanceSchema, table.NewStrings(fs, nil), nullNaN(ss))
+	return table.MustNew(schema, table.NewStrings(fs, nil), nullNaN(ss))
 }
 
 // truthFor reads t's label column in the model's class order. A class the

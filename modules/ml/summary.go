@@ -62,12 +62,12 @@ func (m *Model) featuresTable() *table.Table {
 	}, table.NewStrings(name, nil), table.NewStrings(typ, nil), table.NewInts(cats, catValid), table.NewFloats(mean, meanValid))
 }
 
-// weightsTable lists one weight vector per column name, rows by feature;
-// with one vector the rows are sorted by absolute weight, largest first.
-func weightsTable(names []string, cols []string, w [][]float64) *table.Table {
+// byFeature lists vectors (one per column name) row by feature; sorted puts
+// the rows in order of the first vector's absolute value, largest first.
+func byFeature(names []string, cols []string, vecs [][]float64, sorted bool) *table.Table {
 	order := seq0(len(names))
-	if len(w) == 1 {
-		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(math.Abs(w[0][b]), math.Abs(w[0][a])) })
+	if sorted {
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(math.Abs(vecs[0][b]), math.Abs(vecs[0][a])) })
 	}
 	fs := make([]string, len(order))
 	for k, j := range order {
@@ -75,10 +75,10 @@ func weightsTable(names []string, cols []string, w [][]float64) *table.Table {
 	}
 	schema := table.Schema{{Name: "Feature", Type: table.String}}
 	columns := []table.Column{table.NewStrings(fs, nil)}
-	for c, ws := range w {
+	for c, vs := range vecs {
 		v := make([]float64, len(order))
 		for k, j := range order {
-			v[k] = ws[j]
+			v[k] = vs[j]
 		}
 		schema = append(schema, table.Field{Name: cols[c], Type: table.Float})
 		columns = append(columns, table.NewFloats(v, nil))
@@ -94,20 +94,20 @@ func (p *logisticPredictor) summary(m *Model, names []string) []modules.ReportSe
 	}}
 	if len(p.W) == 1 {
 		fit.Metrics = append(fit.Metrics, modules.Metric{Name: "Intercept", Value: p.B[0]})
-		return []modules.ReportSection{fit, {Title: "Weights (largest effect first)", Table: weightsTable(names, []string{"Weight"}, p.W)}}
+		return []modules.ReportSection{fit, {Title: "Weights (largest effect first)", Table: byFeature(names, []string{"Weight"}, p.W, true)}}
 	}
 	cols := make([]string, len(p.W))
 	for c := range p.W {
 		cols[c] = "Weight: " + m.Label.Classes[c]
 		fit.Metrics = append(fit.Metrics, modules.Metric{Name: "Intercept: " + m.Label.Classes[c], Value: p.B[c]})
 	}
-	return []modules.ReportSection{fit, {Title: "Weights by class", Table: weightsTable(names, cols, p.W)}}
+	return []modules.ReportSection{fit, {Title: "Weights by class", Table: byFeature(names, cols, p.W, false)}}
 }
 
 func (p *linearPredictor) summary(m *Model, names []string) []modules.ReportSection {
 	return []modules.ReportSection{
 		{Title: "Coefficients", Metrics: []modules.Metric{{Name: "Intercept", Value: p.B}}},
-		{Title: "Weights (largest effect first)", Table: weightsTable(names, []string{"Weight"}, [][]float64{p.W})},
+		{Title: "Weights (largest effect first)", Table: byFeature(names, []string{"Weight"}, [][]float64{p.W}, true)},
 	}
 }
 
@@ -122,19 +122,8 @@ func (p *kmeansPredictor) summary(m *Model, names []string) []modules.ReportSect
 			{Name: "Inertia", Value: p.Inertia, Help: "Sum of squared distances of the training rows to their centres."},
 			{Name: "Iterations", Value: float64(p.Iterations)},
 		}},
-		{Title: "Centres", Table: transposed(names, cols, p.Centers)},
+		{Title: "Centres", Table: byFeature(names, cols, p.Centers, false)},
 	}
-}
-
-// transposed lists vectors (one per column name) by feature.
-func transposed(names, cols []string, vecs [][]float64) *table.Table {
-	schema := table.Schema{{Name: "Feature", Type: table.String}}
-	columns := []table.Column{table.NewStrings(slices.Clone(names), nil)}
-	for c, v := range vecs {
-		schema = append(schema, table.Field{Name: cols[c], Type: table.Float})
-		columns = append(columns, table.NewFloats(slices.Clone(v), nil))
-	}
-	return table.MustNew(schema, columns...)
 }
 
 func (p *forestPredictor) summary(m *Model, names []string) []modules.ReportSection {
@@ -176,17 +165,7 @@ func treesSummary[T interface {
 			{Name: "Leaves", Value: float64(leaves), Help: "Leaves of all the trees."},
 			{Name: "Deepest tree", Value: float64(depth)},
 		}},
-		{Title: "Feature use (share of the rows the splits routed)", Table: rankedUse(names, use)},
+		{Title: "Feature use (share of the rows the splits routed)", Table: rankedBy(names, use,
+			table.Schema{{Name: "Feature", Type: table.String}, {Name: "Share", Type: table.Float}})},
 	}
-}
-
-func rankedUse(names []string, use []float64) *table.Table {
-	order := seq0(len(names))
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(use[b], use[a]) })
-	fs, us := make([]string, len(order)), make([]float64, len(order))
-	for k, j := range order {
-		fs[k], us[k] = names[j], use[j]
-	}
-	return table.MustNew(table.Schema{{Name: "Feature", Type: table.String}, {Name: "Share", Type: table.Float}},
-		table.NewStrings(fs, nil), table.NewFloats(us, nil))
 }
